@@ -1,0 +1,220 @@
+"""The `csc-returns` command line.
+
+Exit codes: 0 no error findings; 1 error findings (queries too with --fail-on query, warnings with
+--fail-on warning); 2 the toolkit could not do its job (unreadable input, bad spec, a rule errored).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from csc_returns.returns import __version__
+from csc_returns.returns.errors import LoadError, UsageError
+from csc_returns.returns.spec import RETURNS, SUPPORTED_YEARS, SpecError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Load, validate and emit the DfE children's social care returns (CIN census, SSDA903).")
+out = Console()
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    human = "human"
+    json = "json"
+    csv = "csv"
+    junit = "junit"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    query = "query"
+    warning = "warning"
+
+
+class Return(str, Enum):
+    cin = "cin"
+    ssda903 = "ssda903"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]csc-returns:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _print_human(result, out_dir: Path | None) -> None:
+    from csc_returns.validators.catalogue import describe
+
+    counts = result.counts()
+    status = ("[green]ready to submit[/]" if counts["error"] == 0
+              else f"[red]{counts['error']} error(s) block submission[/]")
+    out.print(f"[bold]{result.return_.upper()} {result.year - 1}-{str(result.year)[2:]}[/] "
+              f"({result.children} children, {sum(result.table_rows.values())} records) - {status}; "
+              f"{counts['query']} query(ies) to explain, {counts['warning']} warning(s)", highlight=False)
+    f = result.findings
+    if len(f):
+        t = RichTable(title="Findings by rule", show_lines=False)
+        for c in ("code", "severity", "records", "children", "message"):
+            t.add_column(c, overflow="fold")
+        g = f.groupby("code", sort=False).agg(severity=("severity", "first"), records=("code", "size"),
+                                              children=("child", "nunique")).reset_index()
+        for r in g.head(25).itertuples():
+            t.add_row(r.code, r.severity, str(r.records), str(r.children), describe(result.spec, r.code).message)
+        out.print(t)
+        if len(g) > 25:
+            out.print(f"... and {len(g) - 25} more rules with findings (see the report)")
+    errored = result.errored_rules()
+    if errored:
+        err.print(f"[bold red]{len(errored)} rule(s) could not run:[/] {', '.join(errored)} "
+                  "(see outcome_reasons in findings.json)")
+    skipped = [c for c, o in result.outcomes.items() if o.status == "skipped"]
+    if skipped:
+        out.print(f"{len(skipped)} rule(s) skipped (e.g. {skipped[0]}: {result.outcomes[skipped[0]].reason})")
+    if out_dir:
+        out.print(f"Report: {(out_dir / 'report.html').resolve()}")
+
+
+def _write_outputs(result, loaded, out_dir: Path, compare: Path | None = None) -> None:
+    from csc_returns.reports.machine import write_csv, write_json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(result, out_dir / "findings.json")
+    write_csv(result, out_dir / "findings.csv")
+    from csc_returns.reports.html import write_report
+
+    write_report(result, out_dir / "report.html", compare=compare)
+
+
+@app.command()
+def validate(
+    inputs: Annotated[list[Path], typer.Argument(help="CIN census XML file, or SSDA903 CSV files / a folder of them.")],
+    year: Annotated[Optional[int], typer.Option(help="Collection (end) year, e.g. 2026 for 2025-26. Detected if omitted.")] = None,
+    previous: Annotated[Optional[list[Path]], typer.Option("--previous", help="Last year's return, for rules that compare years.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write report.html, findings.json, findings.csv here.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="What to print on stdout.")] = Format.human,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")] = FailOn.error,
+    return_: Annotated[Optional[Return], typer.Option("--return", help="Override return detection.")] = None,
+    compare: Annotated[Optional[Path], typer.Option(help="A previous run's findings.json, to show what changed.")] = None,
+) -> None:
+    """Validate a return against the DfE specification and rules for its collection year."""
+    from csc_returns.returns.run import validate as run_validate
+
+    result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None)
+    for n in loaded.notices:
+        err.print(f"note: {n}", highlight=False)
+    if out_dir:
+        _write_outputs(result, loaded, out_dir, compare)
+    if fmt == Format.human:
+        _print_human(result, out_dir)
+    elif fmt == Format.json:
+        from csc_returns.reports.machine import to_json
+
+        sys.stdout.write(json.dumps(to_json(result), indent=1, ensure_ascii=False) + "\n")
+    elif fmt == Format.csv:
+        from csc_returns.reports.machine import error_list, protect_cell
+
+        df = error_list(result)
+        sys.stdout.write(df.map(protect_cell).to_csv(index=False))
+    else:
+        from csc_returns.reports.machine import to_junit
+
+        sys.stdout.write(to_junit(result).decode("utf-8"))
+    raise typer.Exit(result.exit_code(fail_on.value))
+
+
+@app.command()
+def build(
+    inputs: Annotated[list[Path], typer.Argument(help="The return's input files (CIN XML, or 903 CSVs / folder).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the return files and the report.")],
+    year: Annotated[Optional[int], typer.Option(help="Collection (end) year.")] = None,
+    force: Annotated[bool, typer.Option(help="Write the return even though error findings remain.")] = False,
+    return_: Annotated[Optional[Return], typer.Option("--return", help="Override return detection.")] = None,
+    previous: Annotated[Optional[list[Path]], typer.Option("--previous", help="Last year's return.")] = None,
+) -> None:
+    """Validate, then write the return files in DfE layout (refused while errors remain, unless --force)."""
+    from csc_returns.returns.run import validate as run_validate
+    from csc_returns.returns.writers import WriteError, write_return
+
+    result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None)
+    errors = result.counts()["error"]
+    if result.errored_rules():
+        _write_outputs(result, loaded, out_dir)
+        _fail(f"{len(result.errored_rules())} rule(s) could not run, so the return was not written; see {out_dir / 'report.html'}")
+    if errors and not force:
+        _write_outputs(result, loaded, out_dir)
+        _print_human(result, out_dir)
+        _fail(f"{errors} error finding(s) remain, so the return was not written. Fix them, or use --force "
+              "(the report will say the return was forced).", code=1)
+    result.forced = bool(errors)
+    try:
+        written = write_return(loaded.tables, loaded.spec, out_dir)
+    except WriteError as exc:
+        _write_outputs(result, loaded, out_dir)
+        _fail(str(exc))
+    _write_outputs(result, loaded, out_dir)
+    _print_human(result, out_dir)
+    for p in written:
+        out.print(f"Wrote {p}", highlight=False)
+    if result.forced:
+        err.print(f"[yellow]Written with --force despite {errors} error finding(s); the report says so.[/]")
+
+
+@app.command(context_settings={"allow_extra_args": False})
+def rules(
+    what: Annotated[Optional[list[str]], typer.Argument(help="[cin|ssda903], or: explain CODE")] = None,
+    year: Annotated[int, typer.Option(help="Collection (end) year.")] = max(SUPPORTED_YEARS) - 1,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+    return_: Annotated[Optional[Return], typer.Option("--return", help="For explain: which return.")] = None,
+) -> None:
+    """List the rule catalogue, or explain one rule: `rules cin`, `rules explain 8500`."""
+    from csc_returns.reports import ruledocs
+
+    what = list(what or [])
+    if what and what[0] == "explain":
+        if len(what) != 2:
+            _fail("usage: csc-returns rules explain CODE [--return cin|ssda903] [--year YEAR]")
+        text = ruledocs.explain(what[1], year, return_.value if return_ else None)
+        out.print(text, highlight=False, markup=False)
+        return
+    returns = [w for w in what if w in RETURNS]
+    unknown = [w for w in what if w not in RETURNS]
+    if unknown:
+        _fail(f"unknown return {unknown[0]!r}; expected one of {', '.join(RETURNS)} or 'explain CODE'")
+    if fmt not in ("table", "csv", "json", "markdown"):
+        _fail(f"unknown format {fmt!r}; expected table, csv, json or markdown")
+    sys.stdout.write(ruledocs.listing(returns or list(RETURNS), year, fmt))
+
+
+def main() -> None:
+    """Entry point: every expected failure is one clear line and exit code 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (LoadError, UsageError, SpecError) as exc:
+        err.print(f"[bold red]csc-returns:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        err.print(f"[bold red]csc-returns: internal error:[/] {type(exc).__name__}: {exc}. "
+                  "This is a bug in csc-returns; please report it with the command you ran.", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

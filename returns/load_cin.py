@@ -1,0 +1,226 @@
+"""CIN census XML -> raw tables, streamed with lxml, driven entirely by `specs/cin/tables.yaml`.
+
+One pass over each <Child>: a compiled path tree says, for every element tag, whether it is a
+field of the current record, a wrapper to descend into, or the record element of a nested table.
+Joins are structural (surrogate keys from document position), never by LAchildID, so children
+without an ID or sharing one stay apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from lxml import etree
+
+from csc_returns.returns.errors import LoadError
+from csc_returns.returns.spec import Spec, Table
+
+
+@dataclass
+class _Node:
+    """What the children of one element may be: tag -> field name | sub-node | nested table."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, "_Node"] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+
+
+def _insert(node: _Node, path: str, kind: str, name: str) -> None:
+    steps = path.split("/")
+    for step in steps[:-1]:
+        node = node.groups.setdefault(step, _Node())
+    getattr(node, kind)[steps[-1]] = name
+
+
+def compile_tree(spec: Spec) -> dict[str, _Node]:
+    """Per table, the node describing its record element's children."""
+    nodes: dict[str, _Node] = {t: _Node() for t in spec.tables}
+    for t in spec.tables.values():
+        for f in t.fields:
+            if f.xml and f.xml != ".":
+                _insert(nodes[t.name], f.xml, "fields", f.name)
+        if t.parent and t.parent in nodes and t.xml:
+            _insert(nodes[t.parent], t.xml, "tables", t.name)
+    return nodes
+
+
+def _local(tag: Any) -> str | None:
+    if not isinstance(tag, str):  # comments and processing instructions
+        return None
+    return tag.rpartition("}")[2]
+
+
+class _Reader:
+    def __init__(self, spec: Spec, path: Path) -> None:
+        self.spec = spec
+        self.name = path.name
+        self.nodes = compile_tree(spec)
+        self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in spec.tables}
+        self.counters: dict[str, int] = {t.key: 0 for t in spec.tables.values() if t.key}
+        self.unknown: list[dict[str, Any]] = []
+        self.value_field = {
+            t.name: next((f.name for f in t.fields if f.xml == "."), None) for t in spec.tables.values()
+        }
+
+    def record(self, table: str, elem: Any, keys: dict[str, Any], child_id: Any) -> dict[str, Any]:
+        t: Table = self.spec.tables[table]
+        rec: dict[str, Any] = dict(keys)
+        rec["_source"] = f"{self.name}:{elem.sourceline}"
+        if t.key:
+            self.counters[t.key] += 1
+            rec[t.key] = self.counters[t.key]
+        vf = self.value_field[table]
+        if vf:
+            rec[vf] = elem.text
+        self.rows[table].append(rec)
+        self._walk(elem, self.nodes[table], table, rec, child_id, elem.tag)
+        return rec
+
+    def _walk(self, elem: Any, node: _Node, table: str, rec: dict[str, Any], child_id: Any, path: str) -> None:
+        for sub in elem:
+            tag = _local(sub.tag)
+            if tag is None:
+                continue
+            if tag in node.fields:
+                name = node.fields[tag]
+                if name in rec:  # a repeated single-valued element: keep the first, say so
+                    self._unknown(table, rec, child_id, f"{_local(path)}/{tag}", sub, "repeated element")
+                else:
+                    rec[name] = sub.text
+            elif tag in node.groups:
+                self._walk(sub, node.groups[tag], table, rec, child_id, f"{path}/{tag}")
+            elif tag in node.tables:
+                nested = node.tables[tag]
+                t = self.spec.tables[table]
+                keys = {k: v for k, v in rec.items() if k.startswith("_") and k != "_source"}
+                keys[self.spec.tables[table].child_field] = child_id
+                if t.key:
+                    keys[t.key] = rec[t.key]
+                self.record(nested, sub, keys, child_id)
+            else:
+                self._unknown(table, rec, child_id, f"{_local(path)}/{tag}", sub, "unknown element")
+
+    def _unknown(self, table: str, rec: dict[str, Any], child_id: Any, where: str, elem: Any, what: str) -> None:
+        self.unknown.append(
+            {
+                "code": "LOAD-ELEMENT-UNKNOWN",
+                "severity": "warning",
+                "table": table,
+                "child": child_id,
+                "fields": _local(elem.tag),
+                "source": f"{self.name}:{elem.sourceline}",
+                "value": (elem.text or "").strip()[:80],
+                "detail": f"{what} <{where}>",
+                "_rec": rec,
+            }
+        )
+
+
+def _parser_kwargs() -> dict[str, Any]:
+    # Untrusted input: no entities, no DTD, no network, no huge-tree tricks.
+    return dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
+
+
+def _refuse_doctype(path: Path) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise LoadError(
+            f"{path}: the file contains a DOCTYPE or ENTITY declaration. CIN census files never do; "
+            "it was not read, for safety (entity expansion can leak files or exhaust memory)."
+        )
+
+
+def read_cin(path: Path, spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
+    """Stream a CIN census file into raw string tables (plus `_source` and surrogate keys)."""
+    if path.stat().st_size == 0:
+        raise LoadError(f"{path}: the file is empty.")
+    _refuse_doctype(path)
+    reader = _Reader(spec, path)
+    child_table = spec.tables["Child"]
+    header = spec.tables.get("Header")
+    header_node = compile_tree(spec)["Header"] if header else None
+    root_tag: str | None = None
+    try:
+        ctx = etree.iterparse(
+            str(path), events=("start", "end"), tag=("{*}Message", "{*}Child", "{*}Header"), **_parser_kwargs()
+        )
+        for event, elem in ctx:
+            tag = _local(elem.tag)
+            if event == "start":
+                if tag == "Message" and root_tag is None:
+                    root_tag = tag
+                continue
+            if tag == "Child":
+                child_id = _text(elem, spec.tables["Child"].field(child_table.child_field).xml)
+                reader.record("Child", elem, {}, child_id)
+                elem.clear(keep_tail=False)
+                parent = elem.getparent()
+                while elem.getprevious() is not None and parent is not None:
+                    del parent[0]
+            elif tag == "Header" and header is not None and header_node is not None:
+                rec: dict[str, Any] = {"_source": f"{path.name}:{elem.sourceline}"}
+                reader.rows["Header"].append(rec)
+                reader._walk(elem, header_node, "Header", rec, None, "Header")
+                elem.clear(keep_tail=False)
+    except etree.XMLSyntaxError as exc:
+        line = getattr(exc, "lineno", None) or (exc.position[0] if getattr(exc, "position", None) else "?")
+        raise LoadError(f"{path}: line {line}: the XML is not well formed ({exc.msg}). "
+                        "The file may be truncated; re-export it.") from None
+    if root_tag is None:
+        raise LoadError(f"{path}: no <Message> root element; this is not a CIN census file.")
+    tables: dict[str, pd.DataFrame] = {}
+    for name, rows in reader.rows.items():
+        t = spec.tables[name]
+        cols = ["_source"] + [c for c in _key_columns(spec, t)] + t.field_names
+        if name != "Header" and t.child_field not in cols:
+            cols.insert(1, t.child_field)
+        df = pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+        for c in df.columns:
+            if c.startswith("_") and c != "_source":
+                df[c] = df[c].astype("Int64")
+            else:
+                df[c] = df[c].astype("string")
+        tables[name] = df
+    positions: dict[int, int] = {}
+    for name, rows in reader.rows.items():
+        if any(u["table"] == name for u in reader.unknown):
+            positions.update({id(r): i + 1 for i, r in enumerate(rows)})
+    unknown = [{**{k: v for k, v in u.items() if k != "_rec"}, "row": positions.get(id(u["_rec"]))} for u in reader.unknown]
+    return tables, unknown
+
+
+def _key_columns(spec: Spec, t: Table) -> list[str]:
+    """Surrogate keys a table's rows carry: its own and every ancestor's."""
+    keys: list[str] = []
+    cur: Table | None = t
+    while cur is not None:
+        if cur.key:
+            keys.insert(0, cur.key)
+        cur = spec.tables.get(cur.parent) if cur.parent else None
+    return keys
+
+
+def _text(elem: Any, path: str | None) -> str | None:
+    if not path:
+        return None
+    found = elem.find("/".join("{*}" + s for s in path.split("/")))
+    if found is None or found.text is None:
+        return None
+    text = found.text.strip()
+    return text or None
+
+
+def reference_date(path: Path) -> str | None:
+    """Read the header ReferenceDate without parsing the whole file (for year detection)."""
+    try:
+        for _, elem in etree.iterparse(str(path), events=("end",), tag=("{*}ReferenceDate", "{*}Child"), **_parser_kwargs()):
+            if _local(elem.tag) == "ReferenceDate":
+                return (elem.text or "").strip() or None
+            return None
+    except etree.XMLSyntaxError:
+        return None
+    return None
