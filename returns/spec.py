@@ -288,7 +288,7 @@ def load_rules(return_: str) -> list[RuleSpec]:
     return rules
 
 
-def _resolve_table(t: TableSpec, tf: TablesFile, year: int) -> Table:
+def _resolve_table(t: TableSpec, tf: TablesFile, year: int, active: set[str]) -> Table:
     fields: list[Field_] = []
     for f in t.fields:
         if not _active(f, year):
@@ -311,7 +311,8 @@ def _resolve_table(t: TableSpec, tf: TablesFile, year: int) -> Table:
             )
         )
     names = {f.name for f in fields}
-    elements = [e for e in (t.elements or [f.name for f in t.fields]) if e.startswith("@") or e in names]
+    elements = [e for e in (t.elements or [f.name for f in t.fields])
+                if (e.startswith("@") and e[1:] in active) or e in names]
     return Table(
         name=t.name,
         description=t.description,
@@ -381,7 +382,8 @@ def resolve(return_: str, year: int) -> Spec:
             + ", ".join(f"{y} ({y - 1}-{str(y)[2:]})" for y in SUPPORTED_YEARS)
         )
     tf = load_tables(return_)
-    tables = {t.name: _resolve_table(t, tf, year) for t in tf.tables if _active(t, year)}
+    active = {t.name for t in tf.tables if _active(t, year)}
+    tables = {t.name: _resolve_table(t, tf, year, active) for t in tf.tables if t.name in active}
     codesets = {name: cs.resolve(year) for name, cs in load_codesets(return_).items()}
     for t in tables.values():
         for f in t.fields:

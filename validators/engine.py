@@ -63,7 +63,10 @@ def load_custom_rules() -> None:
     global _loaded
     if _loaded:
         return
-    importlib.import_module("csc_returns.validators.kinds")
+    validators = importlib.import_module("csc_returns.validators")
+    for mod in pkgutil.iter_modules(validators.__path__):
+        if mod.name.startswith("kinds"):  # kinds.py and any kinds_<topic>.py
+            importlib.import_module(f"csc_returns.validators.{mod.name}")
     for ret in CUSTOM:
         pkg = importlib.import_module(f"csc_returns.validators.rules.{ret}")
         for mod in pkgutil.iter_modules(pkg.__path__):
