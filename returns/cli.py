@@ -203,13 +203,11 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors from the argument parser, and anything unexpected
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's UsageError and kin
             exc.show()
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
         err.print(f"[bold red]csc-returns: internal error:[/] {type(exc).__name__}: {exc}. "
                   "This is a bug in csc-returns; please report it with the command you ran.", highlight=False)

@@ -216,11 +216,15 @@ def _text(elem: Any, path: str | None) -> str | None:
 
 def reference_date(path: Path) -> str | None:
     """Read the header ReferenceDate without parsing the whole file (for year detection)."""
+    if path.stat().st_size == 0:
+        raise LoadError(f"{path}: the file is empty.")
+    _refuse_doctype(path)
     try:
         for _, elem in etree.iterparse(str(path), events=("end",), tag=("{*}ReferenceDate", "{*}Child"), **_parser_kwargs()):
             if _local(elem.tag) == "ReferenceDate":
                 return (elem.text or "").strip() or None
             return None
-    except etree.XMLSyntaxError:
-        return None
+    except etree.XMLSyntaxError as exc:
+        raise LoadError(f"{path}: line {exc.lineno}: the XML is not well formed ({exc.msg}). "
+                        "The file may be truncated; re-export it.") from None
     return None
