@@ -20,6 +20,10 @@ def sample() -> Path:
     return SAMPLE
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
     skipped = terminalreporter.stats.get("skipped", [])
     browser = [r for r in skipped if "browser" in getattr(r, "keywords", {})]

@@ -55,19 +55,22 @@ def build_schema(spec: Spec, table: str, exclude_rule_checks: bool = False) -> p
             checks.append(make(code or check_name))
 
         if f.required:
-            add("SCHEMA-REQUIRED", lambda n: pa.Check(lambda s: s.notna(), ignore_na=False, name=n,
-                                                       error="mandatory item is blank"))
+            add("SCHEMA-REQUIRED", lambda n: pa.Check(lambda s: s.notna(), ignore_na=False, name=n))
         if f.codeset:
             codes = list(spec.codes(f.codeset))
-            add("SCHEMA-CODESET", lambda n, codes=codes: pa.Check.isin(codes, name=n))
+            add("SCHEMA-CODESET", lambda n, codes=codes, cs=f.codeset: pa.Check(
+                lambda s: s.isin(codes), name=n))
         if f.max_length:
-            add("SCHEMA-LENGTH", lambda n, m=f.max_length: pa.Check.str_length(max_value=m, name=n))
+            add("SCHEMA-LENGTH", lambda n, m=f.max_length: pa.Check(
+                lambda s: s.astype("string").str.len() <= m, name=n))
         if f.pattern:
-            add("SCHEMA-PATTERN", lambda n, p=f.pattern: pa.Check(lambda s: s.astype("string").str.fullmatch(p).fillna(False).astype(bool), name=n, error=f"must match {p}"))
+            add("SCHEMA-PATTERN", lambda n, p=f.pattern: pa.Check(
+                lambda s: s.astype("string").str.fullmatch(p).fillna(False).astype(bool), name=n))
         if f.min is not None or f.max is not None:
             lo = f.min if f.min is not None else -(10**12)
             hi = f.max if f.max is not None else 10**12
-            add("SCHEMA-RANGE", lambda n, lo=lo, hi=hi: pa.Check.in_range(lo, hi, name=n))
+            add("SCHEMA-RANGE", lambda n, lo=lo, hi=hi: pa.Check(
+                lambda s: (s >= lo) & (s <= hi), name=n))
         columns[f.name] = pa.Column(_DTYPES.get(f.type), checks=checks, nullable=True, required=True,
                                     description=f.description or None, title=f.item)
     return pa.DataFrameSchema(columns, name=f"{spec.return_} {spec.year} {table}", strict=False, coerce=False)
@@ -108,7 +111,7 @@ def _to_findings(spec: Spec, table: str, df: pd.DataFrame, fc: pd.DataFrame) -> 
         fc[["check", "column", "failure_case"]].itertuples(index=False, name=None),
         sub["_row"].tolist(), child.tolist(), sub["_source"].tolist(),
     ):
-        code = str(check).split("(")[0] if str(check).startswith("SCHEMA-") else "SCHEMA-TYPE"
+        code = str(check) if str(check).startswith("SCHEMA-") else "SCHEMA-TYPE"
         f = t.field(column) if column in t.field_names else None
         detail = ""
         if code == "SCHEMA-CODESET" and f is not None and f.codeset:
