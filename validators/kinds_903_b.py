@@ -127,3 +127,25 @@ def none_present_if(ctx: Context, table: str, fields: list[str], when: Any) -> H
     df = ctx.tables[table]
     any_present = df[fields].notna().any(axis=1)
     return ctx.flag(table, any_present & condition(ctx, df, when))
+
+
+# ------------------------------------------------------------------------- helpers for custom rules
+def birthday(dob: pd.Series, years: int) -> pd.Series:
+    """The `years`-th birthday (29 February births: 28 February in other years); NaT stays NaT."""
+    return dob + pd.DateOffset(years=years)
+
+
+def consecutive(df: pd.DataFrame, child: str, order: str, cols: list[str]) -> pd.DataFrame:
+    """Rows with a child id and an `order` date, sorted per child, each with the previous and next
+    row's `cols` as `prev_<col>` / `next_<col>` (blank where there is none).
+
+    Rows whose `order` value is blank take no part (they would otherwise form false pairs).
+    """
+    sub = df.loc[df[child].notna() & df[order].notna()].sort_values([child, order, "_row"], kind="stable")
+    g = sub.groupby(child, sort=False)
+    extra = {}
+    for c in cols:
+        extra[f"prev_{c}"] = g[c].shift(1)
+        extra[f"next_{c}"] = g[c].shift(-1)
+    extra["_has_next"] = g["_row"].shift(-1).notna()
+    return sub.assign(**extra)
