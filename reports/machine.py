@@ -18,13 +18,25 @@ SCHEMA_VERSION = 1
 CSV_COLUMNS = ["code", "severity", "message", "child", "table", "row", "field", "value", "source", "detail"]
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def atomic_write(path: Path, data: bytes) -> Path:
+    """Write to a temporary file beside `path`, then move it into place (never half a file).
+
+    The final file gets the usual permissions (0666 less the umask), like any other file the user
+    writes: mkstemp's private 0600 would stop colleagues opening a report from a file share.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

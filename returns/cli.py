@@ -88,6 +88,9 @@ def _write_outputs(result, loaded, out_dir: Path, compare: Path | None = None) -
     write_json(result, out_dir / "findings.json")
     write_csv(result, out_dir / "findings.csv")
     from csc_returns.reports.html import write_report
+    from csc_returns.reports.xlsx import write_xlsx
+
+    write_xlsx(result, out_dir / "findings.xlsx")
 
     write_report(result, out_dir / "report.html", compare=compare)
 
@@ -97,7 +100,7 @@ def validate(
     inputs: Annotated[list[Path], typer.Argument(help="CIN census XML file, or SSDA903 CSV files / a folder of them.")],
     year: Annotated[Optional[int], typer.Option(help="Collection (end) year, e.g. 2026 for 2025-26. Detected if omitted.")] = None,
     previous: Annotated[Optional[list[Path]], typer.Option("--previous", help="Last year's return, for rules that compare years.")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write report.html, findings.json, findings.csv here.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write report.html, findings.json/.csv/.xlsx here.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="What to print on stdout.")] = Format.human,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")] = FailOn.error,
     return_: Annotated[Optional[Return], typer.Option("--return", help="Override return detection.")] = None,
@@ -195,7 +198,8 @@ def rules(
 def main() -> None:
     """Entry point: every expected failure is one clear line and exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # returns the exit code of typer.Exit in this mode
+        sys.exit(rc if isinstance(rc, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (LoadError, UsageError, SpecError) as exc:
