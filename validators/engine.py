@@ -110,7 +110,8 @@ class Context:
     # -- results -------------------------------------------------------------------------------
     def flag(self, table: str, rows: pd.DataFrame | pd.Series) -> Hits:
         """Hits for the rows of `table` selected by a boolean mask or given as a frame with _row."""
-        df = self.tables[table] if isinstance(rows, pd.Series) and rows.dtype == bool else None
+        is_mask = isinstance(rows, pd.Series) and (rows.dtype == bool or str(rows.dtype) == "boolean")
+        df = self.tables[table] if is_mask else None
         if df is not None:
             selected = df.loc[rows.fillna(False).to_numpy(dtype=bool), "_row"]
         elif isinstance(rows, pd.DataFrame):

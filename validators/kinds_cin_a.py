@@ -81,3 +81,30 @@ def overlaps_earlier(ctx: Context, table: str, start: str, end: str, group: list
     failing = pairs.loc[bad.to_numpy(dtype=bool)]
     rows = pd.concat([failing["_row_a"], failing["_row_b"]], ignore_index=True).drop_duplicates()
     return ctx.flag(table, rows)
+
+
+@kind("no_activity_if")
+def no_activity_if(ctx: Context, table: str, when: Any, fields: list[str] | None = None,
+                   records: dict[str, list[str]] | None = None) -> Hits:
+    """Records of `table` selected by `when` must show no activity (CIN: an NFA or closed episode).
+
+    Activity is any of the record's own `fields` present, or a record of a nested table listed in
+    `records` (joined structurally by `table`'s key): with a field list, a nested record counts
+    when any of those fields is present; with an empty list, its mere existence counts. The
+    selected record and every offending nested record are reported.
+    """
+    df = _t(ctx, table)
+    key = ctx.spec.tables[table].key
+    scope = condition(ctx, df, when)
+    selected = df.loc[scope.to_numpy(dtype=bool), key]
+    own = df[list(fields or [])].notna().any(axis=1) if fields else pd.Series(False, index=df.index)
+    bad = scope & own
+    hits: list[Hits] = []
+    for name, cols in (records or {}).items():  # one pass per nested table, not per row
+        other = _t(ctx, name)
+        active = other[cols].notna().any(axis=1) if cols else pd.Series(True, index=other.index)
+        offending = active & other[key].isin(selected)
+        hits.append(ctx.flag(name, offending.astype(bool)))
+        bad |= df[key].isin(other.loc[offending.to_numpy(dtype=bool), key])
+    hits.insert(0, ctx.flag(table, bad.astype(bool)))
+    return pd.concat(hits, ignore_index=True)

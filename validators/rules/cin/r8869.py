@@ -9,8 +9,10 @@ from csc_returns.validators.engine import Context, Hits, implements
 def factor_21_alone(ctx: Context) -> Hits:
     f = ctx.tables["AssessmentFactors"]
     code = ctx.spec.rules["8869"].params["alone"]
-    per_assessment = f.groupby("_assessment", sort=False)["AssessmentFactors"]
-    has_alone = per_assessment.transform(lambda s: (s == code).any())
-    distinct = per_assessment.transform("nunique")
+    is_alone = f["AssessmentFactors"].eq(code).fillna(False).astype(bool)
+    # built-in group reductions only (a Python lambda per assessment takes minutes on a big file)
+    has_alone = is_alone.groupby(f["_assessment"], sort=False).transform("any")
+    distinct = f.groupby("_assessment", sort=False)["AssessmentFactors"].transform("nunique")
     # every factor row of an assessment that mixes 21 with any other code
-    return ctx.flag("AssessmentFactors", has_alone & (distinct > 1))
+    bad = (has_alone.fillna(False).astype(bool) & (distinct > 1).fillna(False).astype(bool))
+    return ctx.flag("AssessmentFactors", bad.astype(bool))
