@@ -195,6 +195,13 @@ def rules(
     sys.stdout.write(ruledocs.listing(returns or list(RETURNS), year, fmt))
 
 
+# Anonymised aggregates for service planning (disclosure-controlled) and the LA's pseudonym key.
+from csc_returns.returns.aggregates_cli import aggregate as _aggregate, keygen as _keygen  # noqa: E402
+
+app.command("aggregate")(_aggregate)
+app.command("keygen")(_keygen)
+
+
 def main() -> None:
     """Entry point: every expected failure is one clear line and exit code 2, never a traceback."""
     try:
