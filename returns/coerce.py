@@ -11,7 +11,6 @@ import pandas as pd
 from csc_returns.returns.spec import Field_, Spec, Table
 
 META = ("_row", "_source")  # columns every canonical table carries besides its fields
-BOOL_TEXT = {"1": True, "0": False, "true": True, "false": False}
 _EXPECTED_DATE = {"%Y-%m-%d": "yyyy-mm-dd", "%d/%m/%Y": "dd/mm/yyyy"}
 
 
@@ -28,7 +27,8 @@ def _parse_dates(text: pd.Series, fmt: str) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
-def coerce_column(text: pd.Series, f: Field_, date_format: str) -> tuple[pd.Series, pd.Series, str]:
+def coerce_column(text: pd.Series, f: Field_, date_format: str,
+                  booleans: dict[str, bool]) -> tuple[pd.Series, pd.Series, str]:
     """Return (typed column, mask of unconvertible cells, load finding code)."""
     if f.type == "date":
         typed = _parse_dates(text, date_format)
@@ -39,7 +39,7 @@ def coerce_column(text: pd.Series, f: Field_, date_format: str) -> tuple[pd.Seri
         typed = num.where(ok).astype("Int64")
         return typed, text.notna() & ~ok, "LOAD-INT"
     if f.type == "bool":
-        typed = text.str.lower().map(BOOL_TEXT).astype("boolean")
+        typed = text.str.lower().map(booleans).astype("boolean")
         return typed, text.notna() & typed.isna(), "LOAD-BOOL"
     return text, pd.Series(False, index=text.index), ""
 
@@ -61,10 +61,10 @@ def coerce_table(raw: pd.DataFrame, table: Table, spec: Spec) -> tuple[pd.DataFr
             text = pd.Series(pd.NA, index=raw.index, dtype="string")
         else:
             text = blank_to_na(raw[f.name])
-        typed, bad, code = coerce_column(text, f, spec.date_format)
+        typed, bad, code = coerce_column(text, f, spec.date_format, spec.booleans)
         out[f.name] = typed
         if code and bad.any():
-            expected = _expected(f, spec.date_format)
+            expected = _expected(f, spec)
             idx = bad[bad].index
             findings.extend(
                 {
@@ -86,12 +86,12 @@ def coerce_table(raw: pd.DataFrame, table: Table, spec: Spec) -> tuple[pd.DataFr
     return df, findings
 
 
-def _expected(f: Field_, date_format: str) -> str:
+def _expected(f: Field_, spec: Spec) -> str:
     if f.type == "date":
-        return f"a real date as {_EXPECTED_DATE.get(date_format, date_format)}"
+        return f"a real date as {_EXPECTED_DATE.get(spec.date_format, spec.date_format)}"
     if f.type == "int":
         return "a whole number"
-    return "1 or 0" if date_format == "%d/%m/%Y" else "1, 0, true or false"
+    return " or ".join(spec.booleans)
 
 
 def empty_table(table: Table) -> pd.DataFrame:

@@ -115,6 +115,7 @@ class TableSpec(_Strict):
 class TablesFile(_Strict):
     return_: Literal["cin", "ssda903"] = Field(alias="return")
     date_format: str  # strptime format of dates in the DfE file
+    booleans: dict[str, bool]  # the texts a yes/no item may hold (matched case-insensitively)
     child_field: str
     tables: list[TableSpec]
     notes: str | None = None
@@ -213,6 +214,7 @@ class Spec(_Strict):
     return_: str
     year: int
     date_format: str
+    booleans: dict[str, bool]
     tables: dict[str, Table]
     codesets: dict[str, dict[str, str]]
     rules: dict[str, Rule]
@@ -394,6 +396,7 @@ def resolve(return_: str, year: int) -> Spec:
         return_=return_,
         year=year,
         date_format=tf.date_format,
+        booleans={k.lower(): v for k, v in tf.booleans.items()},
         tables=tables,
         codesets=codesets,
         rules=rules,

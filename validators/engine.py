@@ -35,6 +35,8 @@ def kind(name: str) -> Callable[[KindFn], KindFn]:
     """Register a parameterised rule kind."""
 
     def deco(fn: KindFn) -> KindFn:
+        if name in KINDS and KINDS[name] is not fn:  # two modules must not silently share a name
+            raise RuntimeError(f"rule kind {name!r} registered twice ({KINDS[name].__module__}, {fn.__module__})")
         KINDS[name] = fn
         return fn
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from csc_returns.validators.engine import Context, Hits, kind
@@ -30,6 +31,29 @@ from csc_returns.validators.kinds import OPS, condition
 
 def _bool(s: pd.Series) -> pd.Series:
     return s.fillna(False).astype(bool)
+
+
+def member(col: pd.Series, ids: Any) -> pd.Series:
+    """Whether each value of `col` is one of `ids` (blank never is), for large id sets.
+
+    `Series.isin` on Arrow-backed strings converts every id in Python (seconds for 100,000
+    children); pyarrow's hash-based `is_in` does it natively.
+    """
+    if not isinstance(ids, (pd.Index, pd.Series, np.ndarray, pd.api.extensions.ExtensionArray)):
+        ids = list(ids)
+    values = pd.Series(pd.array(ids, dtype="string")).dropna()
+    if len(values) == 0 or len(col) == 0:
+        return pd.Series(False, index=col.index)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        hit = pc.is_in(pa.array(col.astype("string"), from_pandas=True),
+                       value_set=pa.array(values, from_pandas=True).cast(pa.string()))
+        out = hit.to_numpy(zero_copy_only=False)
+        return pd.Series(pd.array(out, dtype="boolean").fillna(False).to_numpy(dtype=bool), index=col.index)
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return pd.Series(pd.Index(values.unique()).get_indexer(col.astype("string")) >= 0, index=col.index)
 
 
 def _date_operand(ctx: Context, df: pd.DataFrame, other: Any) -> Any:
@@ -92,6 +116,15 @@ def cla12_children(ctx: Context, definition: dict[str, Any]) -> pd.Index:
     30 March (REC not in `continuing_rec`, a blank REC included), or a respite episode
     (LS in `respite_ls`) overlapping the year.
     """
+    # several rules ask for the same status: keep it on the run's context (tables never change)
+    cache = ctx.__dict__.setdefault("_cla12_children", {})
+    key = tuple(sorted((k, tuple(v)) for k, v in definition.items() if k != "status"))
+    if key not in cache:
+        cache[key] = _cla12_children(ctx, definition)
+    return cache[key]
+
+
+def _cla12_children(ctx: Context, definition: dict[str, Any]) -> pd.Index:
     ep = ctx.tables["Episodes"]
     start, end = ctx.period_start, ctx.period_end
     overlap = overlaps_year(ctx, ep)
@@ -108,14 +141,14 @@ def cla12_children(ctx: Context, definition: dict[str, Any]) -> pd.Index:
 
 def child_is_cla12(ctx: Context, df: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
     """Rows of `df` whose child is (spec status true) or is not (status false) CLA12."""
-    yes = _bool(df["CHILD"].isin(cla12_children(ctx, spec)))
+    yes = member(df["CHILD"], cla12_children(ctx, spec))
     return yes if spec.get("status", True) else ~yes
 
 
 def _child_with(ctx: Context, df: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
     other = ctx.tables[spec["table"]]
     ids = other.loc[cond(ctx, other, spec.get("where")).to_numpy(dtype=bool), "CHILD"].dropna().unique()
-    return _bool(df["CHILD"].isin(ids))
+    return member(df["CHILD"], ids)
 
 
 # ------------------------------------------------------------------------------------------ kinds

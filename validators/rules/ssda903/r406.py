@@ -1,0 +1,15 @@
+"""406: no placement distance for a child who is UASC this year or was UASC last year."""
+
+from __future__ import annotations
+
+from csc_returns.validators.engine import Context, Hits, implements
+from csc_returns.validators.kinds_903_c import mask, member, uasc_children
+
+
+@implements("406")
+def uasc_distance(ctx: Context) -> Hits:
+    ep = ctx.tables["Episodes"]
+    uasc = member(ep[ctx.child_field("Episodes")], uasc_children(ctx))
+    # the DfE derives a distance whenever both postcodes are given (and found in its directory)
+    distance = ep["HOME_POST"].notna() & ep["PL_POST"].notna()
+    return ctx.flag("Episodes", ep.loc[(distance & uasc).to_numpy(dtype=bool), "_row"])
