@@ -1,4 +1,4 @@
-"""A validation run: load -> coerce -> Pandera structure -> rule engine -> (GX, later) -> RunResult."""
+"""A validation run: load -> coerce -> Pandera structure -> rule engine -> GX data-quality suites -> RunResult."""
 
 from __future__ import annotations
 
@@ -28,16 +28,41 @@ def load_previous(paths: list[Path], return_: str, year: int) -> Loaded:
 
 
 def validate(inputs: list[Path], previous: list[Path] | None = None, year: int | None = None,
-             return_: str | None = None) -> tuple[RunResult, Loaded]:
+             return_: str | None = None, gx: bool = True,
+             gx_docs: Path | None = None) -> tuple[RunResult, Loaded]:
+    """`gx`: run the Great Expectations data-quality suites (DQ-* warnings); `gx_docs`: also
+    build GX Data Docs (with the catalogue-rule expectations) in that folder."""
     t0 = time.perf_counter()
     loaded = load(inputs, return_=return_, year=year)
+    return validate_tables(loaded, previous, gx=gx, gx_docs=gx_docs, t0=t0), loaded
+
+
+# --- extracts (issue 5): the run from canonical tables, shared by DfE files and case-system extracts
+def validate_tables(loaded: Loaded, previous: list[Path] | None = None, gx: bool = True,
+                    gx_docs: Path | None = None, t0: float | None = None) -> RunResult:
+    """Validate canonical tables however they were loaded (a DfE return file, CSV/XLSX extracts,
+    SSD tables): Pandera structure, the rule engine, the GX suites; one RunResult."""
+    t0 = time.perf_counter() if t0 is None else t0
+    # --- end extracts
     prev = load_previous(previous, loaded.return_, loaded.year) if previous else None
     structural = validate_structure(loaded.spec, loaded.tables, skip=loaded.absent)
     ctx = Context(spec=loaded.spec, tables=loaded.tables, previous=prev.tables if prev else None,
-                  previous_spec=prev.spec if prev else None, absent=loaded.absent)
+                  previous_spec=prev.spec if prev else None, absent=loaded.absent,
+                  load_findings=loaded.findings)
     engine = run_rules(ctx)
     pre = make_findings(loaded.findings + structural)
     findings = pd.concat([pre, engine.findings], ignore_index=True) if len(engine.findings) else pre
+    outcomes = dict(engine.outcomes)
+    # --- GX data-quality suites (issue 7): DQ-* warnings and outcomes; GX is imported only here
+    if gx:
+        from csc_returns.validators.suites.gx_run import run_quality
+
+        quality = run_quality(loaded.spec, loaded.tables, previous=prev.tables if prev else None,
+                              absent=loaded.absent, docs_dir=gx_docs)
+        if len(quality.findings):
+            findings = pd.concat([findings, quality.findings], ignore_index=True)
+        outcomes.update(quality.outcomes)
+    # --- end GX
     findings = sort_findings(findings)
     child_table = "Child" if loaded.return_ == "cin" else "Header"
     result = RunResult(
@@ -46,7 +71,7 @@ def validate(inputs: list[Path], previous: list[Path] | None = None, year: int |
         spec=loaded.spec,
         inputs=loaded.inputs,
         findings=findings,
-        outcomes=engine.outcomes,
+        outcomes=outcomes,
         table_rows={k: len(v) for k, v in loaded.tables.items() if k not in loaded.absent},
         children=int(loaded.tables[child_table].shape[0]) if child_table in loaded.tables else 0,
         la=loaded.la,
@@ -54,7 +79,7 @@ def validate(inputs: list[Path], previous: list[Path] | None = None, year: int |
         tool_version=__version__,
     )
     result.seconds = time.perf_counter() - t0
-    return result, loaded
+    return result  # extracts (issue 5): validate() returns (result, loaded)
 
 
 def sort_findings(findings: pd.DataFrame) -> pd.DataFrame:

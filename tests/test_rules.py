@@ -26,7 +26,8 @@ def _all_cases():
 @pytest.mark.parametrize(("case", "year"), list(_all_cases()))
 def test_rule_case(case, year):
     result, load_findings = run_case(case, year)
-    assert not load_findings, f"case data does not load cleanly: {load_findings}"
+    if not case.unreadable:
+        assert not load_findings, f"case data does not load cleanly: {load_findings}"
     outcome = result.outcomes[case.code]
     assert outcome.status != "errored", outcome.reason
     assert outcome.status != "skipped", outcome.reason

@@ -13,6 +13,7 @@ cases:
         - {Sex: "F"}
     previous: {...}          # optional: last year's tables, same form
     absent: [UASC]           # optional: tables not supplied at all
+    unreadable: true         # optional: the case holds unreadable values on purpose (31/02/2025)
 ```
 CIN surrogate keys (`_child`, `_episode`, `_assessment`, `_plan`, `_s47`, `_cpp`, `_pp`) default to
 1 when a row leaves them out, so single-child cases stay short; LAchildID is copied from the
@@ -46,6 +47,7 @@ class Case:
     absent: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     path: Path | None = None
+    unreadable: bool = False  # the case holds values the loader cannot read, on purpose
 
 
 def cases_root() -> Path:
@@ -66,13 +68,14 @@ def load_cases(return_: str, code: str, root: Path | None = None) -> list[Case]:
     years = [int(y) for y in data.get("years", [])]
     out = []
     for c in data["cases"]:
-        unknown = set(c) - {"name", "expect", "tables", "previous", "flagged", "absent", "years"}
+        unknown = set(c) - {"name", "expect", "tables", "previous", "flagged", "absent", "years", "unreadable"}
         if unknown:
             raise ValueError(f"{path}: case {c.get('name')!r} has unknown keys {sorted(unknown)}")
         if c["expect"] not in ("pass", "fail"):
             raise ValueError(f"{path}: case {c.get('name')!r}: expect must be pass or fail")
         out.append(Case(return_, code, c["name"], c["expect"], c.get("tables") or {}, c.get("previous"),
-                        c.get("flagged"), list(c.get("absent", [])), [int(y) for y in c.get("years", years)], path))
+                        c.get("flagged"), list(c.get("absent", [])), [int(y) for y in c.get("years", years)], path,
+                        bool(c.get("unreadable", False))))
     return out
 
 
@@ -137,5 +140,6 @@ def run_case(case: Case, year: int) -> tuple[EngineResult, list[dict]]:
     if case.previous is not None:
         prev_spec = resolve(case.return_, year - 1)
         prev, _ = build_tables(prev_spec, case.previous)
-    ctx = Context(spec=spec, tables=tables, previous=prev, previous_spec=prev_spec, absent=set(case.absent))
+    ctx = Context(spec=spec, tables=tables, previous=prev, previous_spec=prev_spec, absent=set(case.absent),
+                  load_findings=load_findings)
     return run_rules(ctx, codes=[case.code]), load_findings

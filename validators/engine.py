@@ -89,6 +89,8 @@ class Context:
     previous: dict[str, pd.DataFrame] | None = None
     previous_spec: Spec | None = None
     absent: set[str] = field(default_factory=set)
+    # load findings: which cells could not be read (the loader blanked them and said so)
+    load_findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def year(self) -> int:
@@ -102,6 +104,17 @@ class Context:
     def period_end(self) -> pd.Timestamp:
         """The census ReferenceDate / 903 year end (31 March), inclusive."""
         return pd.Timestamp(self.spec.period_end)
+
+    def unreadable(self, table: str, field_name: str) -> pd.Series:
+        """Rows of `table` whose `field_name` held a value the loader could not read (now blank).
+
+        DfE rules such as "... is not a valid date" fail exactly these cells; a blank passes them.
+        """
+        rows = {int(f["row"]) for f in self.load_findings
+                if f.get("table") == table and f.get("fields") == field_name and f.get("row") is not None
+                and str(f.get("code", "")).startswith("LOAD-")}
+        df = self.tables[table]
+        return df["_row"].isin(list(rows)) if rows else pd.Series(False, index=df.index)
 
     def codes(self, codeset: str) -> list[str]:
         return list(self.spec.codes(codeset))

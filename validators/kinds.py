@@ -247,3 +247,16 @@ def working_days_within(ctx: Context, table: str, start: str, end: str, days: in
     wd = ctx.working_days_between(s, df[end])
     bad = _bool(wd > days) & condition(ctx, df, where)
     return ctx.flag(table, df.loc[bad.to_numpy(dtype=bool), "_row"] if other_table else bad)
+
+
+@kind("unreadable")
+def unreadable(ctx: Context, table: str, field: str | None = None, fields: list[str] | None = None) -> Hits:
+    """The cell held a value that is not valid for its type (e.g. 31/02/2025); blanks pass.
+
+    The loader already reports such a cell as LOAD-DATE / LOAD-INT / LOAD-BOOL and hands the rules a
+    blank; this kind reports it again under the DfE rule that names it, so the DfE code is shown.
+    """
+    mask = pd.Series(False, index=ctx.tables[table].index)
+    for name in ([field] if field else []) + list(fields or []):
+        mask |= ctx.unreadable(table, name)
+    return ctx.flag(table, mask)
