@@ -38,8 +38,7 @@ from csc_returns.returns.disclosure import (
 )
 from csc_returns.returns.errors import UsageError
 from csc_returns.returns.spec import (
-    RETURNS, Spec, SpecError, Table, _active, _load_yaml, _resolve_table, _validate, load_codesets, load_tables,
-    specs_root,
+    RETURNS, SpecError, Table, _active, _load_yaml, _validate, load_codesets, resolve, specs_root,
 )
 
 Frame = pd.DataFrame
@@ -243,8 +242,7 @@ class Inputs:
         """The rule engine's Context, reused for its working-day arithmetic (England bank holidays)."""
         from csc_returns.validators.engine import Context
 
-        spec = Spec(return_=self.return_, year=self.year, date_format="", tables={}, codesets={}, rules={})
-        return Context(spec=spec, tables=self.tables)
+        return Context(spec=resolve(self.return_, self.year), tables=self.tables)
 
     def table(self, name: str) -> Frame:
         return self.tables[name]
@@ -911,10 +909,8 @@ def _readme(prof: Profile, report: dict[str, Any]) -> str:
 
 
 def tables_for_year(return_: str, year: int) -> dict[str, Table]:
-    """The return's table specs for a year, without resolving its rule catalogue."""
-    tf = load_tables(return_)
-    active = {t.name for t in tf.tables if _active(t, year)}
-    return {t.name: _resolve_table(t, tf, year, active) for t in tf.tables if t.name in active}
+    """The return's table specs for a year (the resolver caches the whole year)."""
+    return dict(resolve(return_, year).tables)
 
 
 def canonical_frame(return_: str, year: int, table: str, records: list[dict[str, Any]]) -> Frame:
