@@ -64,6 +64,19 @@ def test_skips_are_recorded_with_reasons(cin):
     assert "needs postcode data" in res.outcomes["T-TODO"].reason
 
 
+
+def test_a_rule_reading_a_table_of_last_year_not_supplied_then_is_skipped(cin):
+    # `<Table>_last` in a rule's tables: last year's table (e.g. 903 205D reads last year's UASC)
+    rule = _rule("T-LAST", kind="required", params={"table": "Child", "field": "UPN"}, needs=["previous"],
+                 tables=["Child", "Child_last"])
+    res = run_rules(_ctx(cin, {"T-LAST": rule}, previous=cin.tables, previous_absent={"Child"}))
+    o = res.outcomes["T-LAST"]
+    assert o.status == "skipped" and o.reason == "last year's table Child not supplied in last year's return"
+    res = run_rules(_ctx(cin, {"T-LAST": rule}, previous=cin.tables))  # supplied last year: it runs
+    assert res.outcomes["T-LAST"].status in ("passed", "failed")
+    res = run_rules(_ctx(cin, {"T-LAST": rule}))  # no last year's return at all: `needs` says why
+    assert res.outcomes["T-LAST"].reason == "needs last year's return (give it with --previous)"
+
 def test_findings_carry_child_source_and_values(cin):
     rules = {"T-REQ": _rule("T-REQ", kind="required", params={"table": "Child", "field": "UPN"}, fields=["UPN"])}
     res = run_rules(_ctx(cin, rules))

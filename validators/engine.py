@@ -89,6 +89,8 @@ class Context:
     previous: dict[str, pd.DataFrame] | None = None
     previous_spec: Spec | None = None
     absent: set[str] = field(default_factory=set)
+    # last year's tables that were not supplied (a rule lists them in `tables:` as `<Table>_last`)
+    previous_absent: set[str] = field(default_factory=set)
     # load findings: which cells could not be read (the loader blanked them and said so)
     load_findings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -196,14 +198,29 @@ def rule_function(return_: str, rule: Rule) -> Callable[[Context], Hits] | None:
     return lambda ctx: fn(ctx, **rule.params)
 
 
+LAST = "_last"  # catalogue `tables:` suffix naming last year's table (e.g. UASC_last)
+
+
 def skip_reason(ctx: Context, rule: Rule) -> str | None:
+    """Why a rule cannot run on this return (None: it can).
+
+    A table of this year that was not supplied skips the rule; so does a table of last year
+    (`<Table>_last` in `tables:`) that last year's return did not include, when last year's
+    return is given (rules that need it say `needs: [previous]`).
+    """
     if rule.kind == "not_implemented":
         return f"not implemented yet: {rule.reason or 'no reason given'}"
-    missing = [t for t in rule.tables if t in ctx.absent or t not in ctx.tables]
+    this_year = [t for t in rule.tables if not t.endswith(LAST)]
+    missing = [t for t in this_year if t in ctx.absent or t not in ctx.tables]
     if missing:
         return f"table {', '.join(missing)} not supplied"
     if "previous" in rule.needs and ctx.previous is None:
         return "needs last year's return (give it with --previous)"
+    if ctx.previous is not None:  # `<Table>_last`: last year's table, read when last year's return is given
+        last = [t[: -len(LAST)] for t in rule.tables if t.endswith(LAST)]
+        missing = [t for t in last if t in ctx.previous_absent or t not in ctx.previous]
+        if missing:
+            return f"last year's table {', '.join(missing)} not supplied in last year's return"
     return None
 
 

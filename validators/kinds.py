@@ -4,7 +4,8 @@ Conventions (DfE rule wording, see the rule logic specs):
 - a comparison involving a blank value passes unless the kind is about blanks;
 - intervals include both ends; "before"/"after" are strict;
 - codes compare exactly (the loaders already strip surrounding white space);
-- `where:` narrows any kind to the rows a condition selects (see `condition`).
+- `where:` narrows any kind to the rows a condition selects: the one condition language of
+  validators/conditions.py (`condition`), used by every kinds module.
 """
 
 from __future__ import annotations
@@ -14,44 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from csc_returns.validators.conditions import OPS, condition, mask, member
 from csc_returns.validators.engine import Context, Hits, kind, no_hits
-
-OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
-
-
-# ------------------------------------------------------------------------------------------ where
-def condition(ctx: Context, df: pd.DataFrame, cond: dict[str, Any] | list[dict[str, Any]] | None) -> pd.Series:
-    """Rows meeting a declarative condition; a list means all of them.
-
-    Forms: {field: F, present: true|false} | {field: F, in: [..]} | {field: F, in_codeset: name}
-    | {field: F, not_in: [..]} | {field: F, equals: v} | {field: F, op: "<", other: G}.
-    """
-    if cond is None:
-        return pd.Series(True, index=df.index)
-    if isinstance(cond, list):
-        mask = pd.Series(True, index=df.index)
-        for c in cond:
-            mask &= condition(ctx, df, c)
-        return mask
-    col = df[cond["field"]]
-    if "present" in cond:
-        return col.notna() if cond["present"] else col.isna()
-    if "in" in cond:
-        return col.isin(cond["in"]).fillna(False).astype(bool)
-    if "not_in" in cond:
-        return (col.notna() & ~col.isin(cond["not_in"])).fillna(False).astype(bool)
-    if "in_codeset" in cond:
-        return col.isin(ctx.codes(cond["in_codeset"])).fillna(False).astype(bool)
-    if "equals" in cond:
-        return (col == cond["equals"]).fillna(False).astype(bool)
-    if "op" in cond:
-        other = df[cond["other"]] if cond["other"] in df.columns else cond["other"]
-        return OPS[cond["op"]](col, other).fillna(False).astype(bool)
-    raise ValueError(f"condition not understood: {cond}")
-
-
-def _bool(s: pd.Series) -> pd.Series:
-    return s.fillna(False).astype(bool)
 
 
 def _t(ctx: Context, table: str) -> pd.DataFrame:
@@ -102,7 +67,7 @@ def matches(ctx: Context, table: str, field: str, pattern: str, where: Any = Non
 @kind("max_length")
 def max_length(ctx: Context, table: str, field: str, length: int) -> Hits:
     df = _t(ctx, table)
-    return ctx.flag(table, _bool(df[field].astype("string").str.len() > length))
+    return ctx.flag(table, mask(df[field].astype("string").str.len() > length))
 
 
 def _joined(ctx: Context, table: str, other_table: str | None, fields: list[str], on: list[str] | None) -> pd.DataFrame:
@@ -135,13 +100,13 @@ def compare(ctx: Context, table: str, left: str, op: str, right: str, other_tabl
         rv: Any = getattr(ctx, right)
         lv = df[left]
         ok = OPS[op](lv, rv)
-        bad = lv.notna() & ~_bool(ok)
+        bad = lv.notna() & ~mask(ok)
     else:
         df = _joined(ctx, table, other_table, [right], on)
         rcol = f"{other_table}.{right}" if other_table and right not in (on or []) else right
         lv, rv = df[left], df[rcol]
         ok = OPS[op](lv, rv)
-        bad = lv.notna() & rv.notna() & ~_bool(ok)
+        bad = lv.notna() & rv.notna() & ~mask(ok)
     bad &= condition(ctx, df, where)
     if other_table:  # several joined rows may map to one row of table (903 child joins)
         failing = df.loc[bad.to_numpy(dtype=bool)]
@@ -162,9 +127,9 @@ def date_in_period(ctx: Context, table: str, field: str, bound: str = "both", wh
     d = df[field]
     bad = pd.Series(False, index=df.index)
     if bound in ("both", "end"):
-        bad |= _bool(d > ctx.period_end)
+        bad |= mask(d > ctx.period_end)
     if bound in ("both", "start"):
-        bad |= _bool(d < ctx.period_start)
+        bad |= mask(d < ctx.period_start)
     return ctx.flag(table, bad & condition(ctx, df, where))
 
 
@@ -216,9 +181,9 @@ def no_overlap(ctx: Context, table: str, start: str, end: str, group: list[str] 
     # latest end among earlier records of the group, and earliest start among later ones
     prev_end = ends.groupby(gid).transform(lambda s: s.cummax().shift(1))
     cmp = operator.lt if touching_ok else operator.le
-    later_overlaps_earlier = _bool(cmp(sub[start], prev_end))
+    later_overlaps_earlier = mask(cmp(sub[start], prev_end))
     next_start = sub[start].groupby(gid).shift(-1)
-    earlier_overlaps_later = _bool(cmp(next_start, ends))
+    earlier_overlaps_later = mask(cmp(next_start, ends))
     bad = later_overlaps_earlier | earlier_overlaps_later
     return ctx.flag(table, sub.loc[bad.to_numpy(dtype=bool)])
 
@@ -231,11 +196,15 @@ def exists_in(ctx: Context, table: str, other_table: str, keys: list[str] | None
     other = _t(ctx, other_table)
     keys = keys or [ctx.child_field(table)]
     other_keys = other_keys or keys
-    right = other[other_keys].dropna().drop_duplicates()
-    right.columns = keys
-    probe = df[keys].merge(right.assign(_hit=True), on=keys, how="left")["_hit"].notna().to_numpy()
+    if len(keys) == 1:
+        found = member(df[keys[0]], other[other_keys[0]])
+    else:
+        right = other[other_keys].dropna().drop_duplicates()
+        right.columns = keys
+        probe = df[keys].merge(right.assign(_hit=True), on=keys, how="left")["_hit"].notna().to_numpy()
+        found = pd.Series(probe, index=df.index)
     scope = condition(ctx, df, where) & df[keys].notna().all(axis=1)
-    return ctx.flag(table, scope & ~pd.Series(probe, index=df.index))
+    return ctx.flag(table, scope & ~found)
 
 
 @kind("working_days_within")
@@ -245,7 +214,7 @@ def working_days_within(ctx: Context, table: str, start: str, end: str, days: in
     df = _joined(ctx, table, other_table, [start], None)
     s = df[f"{other_table}.{start}"] if other_table else df[start]
     wd = ctx.working_days_between(s, df[end])
-    bad = _bool(wd > days) & condition(ctx, df, where)
+    bad = mask(wd > days) & condition(ctx, df, where)
     return ctx.flag(table, df.loc[bad.to_numpy(dtype=bool), "_row"] if other_table else bad)
 
 

@@ -5,7 +5,7 @@
 - `allowed_values` / `forbidden_values`: a field outside / inside a list given in the entry;
 - `none_present_if`: any of several fields is completed when a condition holds.
 
-All are vectorised; `where:` / `when:` take the condition forms of `kinds.condition`.
+All are vectorised; `where:` / `when:` take the condition forms of `conditions.condition`.
 """
 
 from __future__ import annotations
@@ -14,32 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from csc_returns.validators.engine import KINDS, Context, Hits, kind, no_hits
-from csc_returns.validators.kinds import condition
-
-
-def _new_kind(name: str):
-    """Register a kind, refusing to silently replace one registered by another module."""
-    if name in KINDS:
-        raise RuntimeError(f"rule kind {name!r} is registered twice")
-    return kind(name)
-
-
-def member(s: pd.Series, values: Any) -> pd.Series:
-    """`s.isin(values)` as a plain bool Series (blank is never a member), fast for large value sets.
-
-    pandas 3's `isin` on Arrow-backed strings takes seconds against 100,000 child ids; pyarrow's
-    `is_in` takes milliseconds, so child-id membership goes through it when the column is Arrow.
-    """
-    vals = pd.Series(values).dropna() if not isinstance(values, pd.Series) else values.dropna()
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" and len(vals) > 64:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        value_set = pa.array(vals.astype(s.dtype).array).unique()
-        hit = pc.is_in(pa.array(s.array), value_set=value_set).fill_null(False)
-        return pd.Series(hit.to_numpy(zero_copy_only=False).astype(bool), index=s.index)
-    return s.isin(vals).fillna(False).astype(bool)
+from csc_returns.validators.engine import Context, Hits, kind, no_hits
+from csc_returns.validators.kinds import condition, mask, member
 
 
 def _text_key(s: pd.Series) -> pd.Series:
@@ -73,7 +49,7 @@ def translate_previous_codes(ctx: Context, table: str, field: str, values: pd.Se
     return values.astype("string").replace(mapping)
 
 
-@_new_kind("unchanged_from_previous")
+@kind("unchanged_from_previous")
 def unchanged_from_previous(ctx: Context, table: str, field: str, key: str | None = None,
                             where: Any = None) -> Hits:
     """A child's `field` differs from the value in last year's `table` (rule needs: [previous]).
@@ -98,12 +74,12 @@ def unchanged_from_previous(ctx: Context, table: str, field: str, key: str | Non
         b = b.astype("string")
     both_blank = a.isna() & b.isna()
     one_blank = a.isna() ^ b.isna()
-    differ = (a != b).fillna(False).astype(bool)
+    differ = mask(a != b)
     bad = ~both_blank & (one_blank | differ)
     return ctx.flag(table, m.loc[bad.to_numpy(dtype=bool), "_row"].drop_duplicates())
 
 
-@_new_kind("child_known_in")
+@kind("child_known_in")
 def child_known_in(ctx: Context, table: str, other_table: str, where: Any = None) -> Hits:
     """A row whose child id does not appear in `other_table` (a blank id always fails).
 
@@ -117,58 +93,30 @@ def child_known_in(ctx: Context, table: str, other_table: str, where: Any = None
     return ctx.flag(table, missing & condition(ctx, df, where))
 
 
-@_new_kind("allowed_values")
+@kind("allowed_values")
 def allowed_values(ctx: Context, table: str, field: str, values: list[str], required: bool = False,
                    where: Any = None) -> Hits:
     """On the rows `where` selects, the field holds a value not in `values` (blank fails only when
     `required`). For rule-specific lists; a field's whole code set is checked by `in_codeset`."""
     df = ctx.tables[table]
     col = df[field]
-    bad = ~col.isin([str(v) for v in values]).fillna(False).astype(bool)
+    bad = ~mask(col.isin([str(v) for v in values]))
     if not required:
         bad &= col.notna()
     return ctx.flag(table, bad & condition(ctx, df, where))
 
 
-@_new_kind("forbidden_values")
+@kind("forbidden_values")
 def forbidden_values(ctx: Context, table: str, field: str, values: list[str], where: Any = None) -> Hits:
     """On the rows `where` selects, the field holds one of `values`."""
     df = ctx.tables[table]
-    bad = df[field].isin([str(v) for v in values]).fillna(False).astype(bool)
+    bad = mask(df[field].isin([str(v) for v in values]))
     return ctx.flag(table, bad & condition(ctx, df, where))
 
 
-@_new_kind("none_present_if")
+@kind("none_present_if")
 def none_present_if(ctx: Context, table: str, fields: list[str], when: Any) -> Hits:
     """When the condition holds, any of `fields` is completed (they must all be blank)."""
     df = ctx.tables[table]
     any_present = df[fields].notna().any(axis=1)
     return ctx.flag(table, any_present & condition(ctx, df, when))
-
-
-# ------------------------------------------------------------------------- helpers for custom rules
-def birthday(dob: pd.Series, years: int) -> pd.Series:
-    """The `years`-th birthday (29 February births: 28 February in other years); NaT stays NaT."""
-    return dob + pd.DateOffset(years=years)
-
-
-def consecutive(df: pd.DataFrame, child: str, order: str, cols: list[str], keep: list[str] = ()) -> pd.DataFrame:
-    """Rows with a child id and an `order` date, sorted per child, each with the previous and next
-    row's `cols` as `prev_<col>` / `next_<col>` (blank where there is none). Only `_row`, `child`,
-    `order`, `cols` and `keep` are carried (reordering every column costs more than the rule).
-
-    Rows whose `order` value is blank take no part (they would otherwise form false pairs).
-    """
-    names = list(dict.fromkeys(["_row", child, order, *cols, *keep]))
-    sub = df.loc[(df[child].notna() & df[order].notna()).to_numpy(dtype=bool), names]
-    codes, _ = pd.factorize(sub[child])  # integer child keys: sorting text ids is much slower
-    sub = sub.assign(_child_key=codes).sort_values(["_child_key", order, "_row"], kind="stable")
-    key = sub["_child_key"]
-    has_prev = (key == key.shift(1)).to_numpy(dtype=bool)
-    has_next = (key == key.shift(-1)).to_numpy(dtype=bool)
-    extra: dict[str, pd.Series] = {}
-    for c in cols:
-        extra[f"prev_{c}"] = sub[c].shift(1).where(has_prev)
-        extra[f"next_{c}"] = sub[c].shift(-1).where(has_next)
-    extra["_has_next"] = pd.Series(has_next, index=sub.index)
-    return sub.assign(**extra).drop(columns="_child_key")

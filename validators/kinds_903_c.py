@@ -3,16 +3,9 @@ returning the failing rows; they follow the conventions of `kinds.py` (a compari
 blank value passes unless the rule is about blanks; codes compare exactly; "before"/"after" are
 strict).
 
-Conditions. Every `where:` / `when:` here takes the forms of `kinds.condition` plus:
-
-- `{any: [c, ...]}`, `{all: [c, ...]}` (a plain list also means all), `{not: c}`;
-- `{field: F, op: "<", other: G}` where F and G may be a column, `period_start` / `period_end`,
-  or a literal; `date: "yyyy-mm-dd"` instead of `other` compares with a fixed date;
-  `plus_years: N` adds N calendar years to `other` (the Nth birthday when `other` is a date of
-  birth; a 29 February birthday falls on 28 February in other years);
-- `{field: F, same_as: G}` / `{field: F, differs_from: G}`: equality where two blanks are equal
-  and a blank differs from a value; `ignore_spaces: true` compares upper-cased text with every
-  space removed (postcodes).
+Conditions (`where:` / `when:` / `scope:` ...) are the one condition language of
+validators/conditions.py (`condition`: any/all/not, comparisons with `period_start` /
+`period_end` or fixed dates, `plus_years`, blank-safe `same_as` / `differs_from`, ...).
 
 Joined columns are named `<Table>.<field>` (last year's: `previous.<Table>.<field>`); the
 episode-sequence kind adds the neighbours' fields as `prev_<F>`, `prev2_<F>`, `next_<F>` and the
@@ -26,110 +19,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csc_returns.validators.conditions import key_codes, operand
 from csc_returns.validators.engine import Context, Hits, kind, no_hits
-from csc_returns.validators.kinds import OPS, condition
+from csc_returns.validators.kinds import condition, mask, member
 
-PERIOD = ("period_start", "period_end")
 NEIGHBOURS = {"prev2_": 2, "prev_": 1, "next_": -1}
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def mask(s: pd.Series | bool, index: pd.Index | None = None) -> pd.Series:
-    """A plain numpy-bool Series (ctx.flag only treats dtype bool as a mask)."""
-    if not isinstance(s, pd.Series):
-        return pd.Series(bool(s), index=index)
-    return s.fillna(False).astype(bool)
-
-
 def supplied(ctx: Context, table: str) -> bool:
     """Whether the return includes `table` (for rules that use a table only when it is there)."""
     return table in ctx.tables and table not in ctx.absent
-
-
-def _value(ctx: Context, df: pd.DataFrame, ref: Any) -> Any:
-    if isinstance(ref, str):
-        if ref in df.columns:
-            return df[ref]
-        if ref in PERIOD:
-            return getattr(ctx, ref)
-    return ref
-
-
-def _norm(col: pd.Series, ignore_spaces: bool) -> pd.Series:
-    col = col.astype("string")
-    if ignore_spaces:
-        col = col.str.upper().str.replace(" ", "", regex=False)
-    return col
-
-
-def same(a: pd.Series, b: pd.Series, ignore_spaces: bool = False) -> pd.Series:
-    """Equal values, two blanks counting as equal and a blank differing from a value."""
-    if ignore_spaces or a.dtype != b.dtype:
-        a, b = _norm(a, ignore_spaces), _norm(b, ignore_spaces)
-    both_blank = a.isna() & b.isna()
-    return mask(a == b) | both_blank
-
-
-def birthday(dob: pd.Series, years: int) -> pd.Series:
-    """The Nth birthday (29 February births: 28 February in non-leap years). Dates of birth so
-    far in the future that the birthday cannot be represented give no birthday (blank)."""
-    dob = dob.where(dob < pd.Timestamp("2200-01-01"))
-    return (dob + pd.DateOffset(years=int(years))).astype("datetime64[ns]")
-
-
-def cond(ctx: Context, df: pd.DataFrame, c: Any) -> pd.Series:
-    """Rows meeting an extended condition (see the module docstring)."""
-    if c is None:
-        return pd.Series(True, index=df.index)
-    if isinstance(c, list):
-        out = pd.Series(True, index=df.index)
-        for part in c:
-            out &= cond(ctx, df, part)
-        return out
-    if "all" in c:
-        return cond(ctx, df, list(c["all"]))
-    if "any" in c:
-        out = pd.Series(False, index=df.index)
-        for part in c["any"]:
-            out |= cond(ctx, df, part)
-        return out
-    if "not" in c:
-        return ~cond(ctx, df, c["not"])
-    if "same_as" in c or "differs_from" in c:
-        other = c.get("same_as", c.get("differs_from"))
-        eq = same(df[c["field"]], df[other], bool(c.get("ignore_spaces")))
-        return eq if "same_as" in c else ~eq
-    if "op" in c:
-        if c["field"] not in df.columns and c["field"] not in PERIOD:
-            raise KeyError(f"condition field {c['field']!r} is not a column here")
-        left = _value(ctx, df, c["field"])
-        if "date" in c:
-            right: Any = pd.Timestamp(c["date"])
-        else:
-            right = _value(ctx, df, c["other"])
-        if "plus_years" in c:
-            right = birthday(right, c["plus_years"])
-        res = OPS[c["op"]](left, right)
-        return mask(res, df.index)
-    return mask(condition(ctx, df, c))
 
 
 def _joins(join: Any) -> list[dict[str, Any]]:
     if not join:
         return []
     return list(join) if isinstance(join, list) else [join]
-
-
-def _key_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of two key columns in one shared factorisation (blank: -1)."""
-    codes, _ = pd.factorize(pd.concat([left, right], ignore_index=True))
-    return codes[: len(left)], codes[len(left):]
-
-
-def member(values: pd.Series, pool: pd.Series) -> np.ndarray:
-    """Which `values` occur in `pool` (blanks never do); fast for long string columns."""
-    lc, rc = _key_codes(values, pool)
-    return np.isin(lc, rc[rc >= 0]) & (lc >= 0)
 
 
 def joined(ctx: Context, table: str, df: pd.DataFrame, join: Any) -> pd.DataFrame:
@@ -150,7 +56,7 @@ def joined(ctx: Context, table: str, df: pd.DataFrame, join: Any) -> pd.DataFram
         right = src.loc[src[on].notna().all(axis=1).to_numpy(dtype=bool), on + fields + ["_row"]]
         right = right.reset_index(drop=True)
         if len(on) == 1:
-            lc, rc = _key_codes(out[on[0]], right[on[0]])
+            lc, rc = key_codes(out[on[0]], right[on[0]])
             if len(rc) == 0 or np.bincount(rc).max() <= 1:  # one row per key: look up by position
                 pos = np.full(int(max(lc.max(initial=-1), rc.max(initial=-1))) + 2, -1, dtype="int64")
                 pos[rc] = np.arange(len(rc))
@@ -212,20 +118,33 @@ def _sort_key(col: pd.Series) -> np.ndarray:
 
 def sequence(ctx: Context, table: str, columns: set[str], neighbours: set[str], order: list[str],
              group: list[str] | None = None, scope: Any = None) -> pd.DataFrame:
-    """The rows of `table` (those `scope` selects, with all `group` keys present) ordered within
-    each group (default: the child) by `order` with blanks last and then file order: the
-    `columns` asked for, `_row`, the group keys, the previous, second previous and next row's
-    `neighbours` fields as `prev_F`, `prev2_F`, `next_F`, and the flags `has_prev`, `has_prev2`,
-    `has_next`.
-    """
+    """The rows of `table` that `scope` selects, in order within each group (default: the child):
+    see `in_order`."""
     df = ctx.tables[table]
-    group = group or [ctx.child_field(table)]
-    keep = (mask(cond(ctx, df, scope)) & df[group].notna().all(axis=1)).to_numpy(dtype=bool)
+    if scope is not None:
+        df = df.loc[mask(condition(ctx, df, scope)).to_numpy(dtype=bool)]
+    return in_order(df, group or [ctx.child_field(table)], order, columns, neighbours)
+
+
+def in_order(df: pd.DataFrame, group: list[str], order: list[str], columns: set[str] | list[str],
+             neighbours: set[str] | list[str], dated_only: bool = False) -> pd.DataFrame:
+    """The rows of `df` with all `group` keys present, ordered within each group (e.g. per child)
+    by `order` with blanks last and then file order (`_row`): the `columns` asked for, `_row`, the
+    group keys, the previous, second previous and next row's `neighbours` fields as `prev_F`,
+    `prev2_F`, `next_F` (blank where there is none), and the flags `has_prev`, `has_prev2`,
+    `has_next`. The one per-child ordering helper of the kinds and custom rules. With
+    `dated_only`, rows whose first `order` field is blank take no part (they would otherwise
+    form false pairs).
+    """
+    keep = df[group].notna().all(axis=1).to_numpy(dtype=bool)
+    if dated_only:
+        keep = keep & df[order[0]].notna().to_numpy(dtype=bool)
     idx = np.flatnonzero(keep)
     codes = _group_codes(df, group)[idx]
     keys = [df["_row"].to_numpy()[idx]] + [_sort_key(df[o])[idx] for o in reversed(order)] + [codes]
     perm = np.lexsort(keys)
     pos, g = idx[perm], codes[perm]
+    neighbours = set(neighbours)
     cols = list(dict.fromkeys(["_row", *group, *[c for c in columns if c in df.columns], *sorted(neighbours)]))
     sub = df[cols].take(pos).reset_index(drop=True)
     n = len(sub)
@@ -264,7 +183,7 @@ def fails_when(ctx: Context, table: str, when: Any, where: Any = None, join: Any
     year's tables are reported too (DfE rules that flag the Header row as well).
     """
     df = joined(ctx, table, ctx.tables[table], join) if join else ctx.tables[table]
-    bad = cond(ctx, df, where) & cond(ctx, df, when)
+    bad = condition(ctx, df, where) & condition(ctx, df, when)
     if not join:
         return ctx.flag(table, df.loc[bad.to_numpy(dtype=bool), "_row"])
     return flag_joined(ctx, table, df, bad, join, flag_other)
@@ -289,7 +208,7 @@ def episode_sequence(ctx: Context, table: str, when: Any, where: Any = None, ord
     seq = sequence(ctx, table, names | keys, _neighbour_fields(df, names), order, group, scope)
     if join:
         seq = joined(ctx, table, seq, join)
-    bad = cond(ctx, seq, where) & cond(ctx, seq, when)
+    bad = condition(ctx, seq, where) & condition(ctx, seq, when)
     return flag_joined(ctx, table, seq, bad, join, flag_other)
 
 
@@ -310,11 +229,11 @@ def period_length(ctx: Context, table: str, start: str, end: str, max_days: int,
     """
     df = ctx.tables[table]
     group = group or [ctx.child_field(table)]
-    sub = df[mask(cond(ctx, df, where)) & df[start].notna() & df[group].notna().all(axis=1)]
+    sub = df[mask(condition(ctx, df, where)) & df[start].notna() & df[group].notna().all(axis=1)]
     s = sub[start]
     e = sub[end]
     if open_end:
-        e = e.fillna(_value(ctx, sub, open_end))
+        e = e.fillna(operand(ctx, sub, open_end))
     keep = e.notna()
     if clip_to_period:
         s = s.clip(lower=ctx.period_start)
@@ -356,9 +275,9 @@ def too_many_per_child(ctx: Context, table: str, where: Any, max: int, count_whe
     child that `where` selects is reported."""
     df = ctx.tables[table]
     group = group or [ctx.child_field(table)]
-    scope = mask(cond(ctx, df, where)) & df[group].notna().all(axis=1)
+    scope = mask(condition(ctx, df, where)) & df[group].notna().all(axis=1)
     sub = df[scope]
-    counted = mask(cond(ctx, sub, count_where)).astype("int64")
+    counted = mask(condition(ctx, sub, count_where)).astype("int64")
     n = counted.groupby([sub[g] for g in group], sort=False).transform("sum")
     return ctx.flag(table, sub.loc[(n > int(max)).to_numpy(dtype=bool), "_row"])
 
@@ -383,13 +302,13 @@ def has_related(ctx: Context, table: str, other_table: str, where: Any = None, o
     df = ctx.tables[table]
     other = ctx.tables[other_table]
     on = on or [ctx.child_field(table)]
-    right = other.loc[(mask(cond(ctx, other, other_where)) & other[on].notna().all(axis=1)).to_numpy(dtype=bool), on]
+    right = other.loc[(mask(condition(ctx, other, other_where)) & other[on].notna().all(axis=1)).to_numpy(dtype=bool), on]
     if len(on) == 1:
-        found = member(df[on[0]], right[on[0]])
+        found = member(df[on[0]], right[on[0]]).to_numpy()
     else:
         right = right.drop_duplicates()
         found = df[on].merge(right.assign(_hit=True), on=on, how="left")["_hit"].notna().to_numpy()
-    scope = mask(cond(ctx, df, where)) & df[on].notna().all(axis=1)
+    scope = mask(condition(ctx, df, where)) & df[on].notna().all(axis=1)
     bad = scope & pd.Series(found if exists else ~found, index=df.index)
     return ctx.flag(table, df.loc[bad.to_numpy(dtype=bool), "_row"])
 
@@ -402,7 +321,7 @@ def duplicate_values(ctx: Context, table: str, field: str, where: Any = None, ig
     col = df[field].astype("string")
     if ignore_case:
         col = col.str.upper()
-    scope = mask(cond(ctx, df, where)) & col.notna()
+    scope = mask(condition(ctx, df, where)) & col.notna()
     dup = col[scope].duplicated(keep=False)
     return ctx.flag(table, df.loc[scope, "_row"][dup.to_numpy(dtype=bool)])
 

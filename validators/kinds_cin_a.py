@@ -1,6 +1,6 @@
 """Rule kinds added for the CIN census batch A (Header, ChildIdentifiers, ChildCharacteristics,
 Disabilities, CINdetails). Generic and vectorised, like validators/kinds.py; conditions use the
-same `where:` forms (`kinds.condition`).
+same `where:` forms (`conditions.condition`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from csc_returns.validators.engine import Context, Hits, kind, no_hits
-from csc_returns.validators.kinds import _bool, _joined, _t, condition
+from csc_returns.validators.kinds import _joined, _t, condition, mask, member
 
 
 def _with_other(ctx: Context, table: str, other_table: str | None, other_fields: list[str] | None,
@@ -75,9 +75,9 @@ def overlaps_earlier(ctx: Context, table: str, start: str, end: str, group: list
     pairs = sub.merge(sub, on=group, suffixes=("_a", "_b"))
     pairs = pairs[pairs["_row_a"] != pairs["_row_b"]]
     sa, sb, eb = pairs[f"{start}_a"], pairs[f"{start}_b"], pairs[f"{end}_b"]
-    inside_closed = eb.notna() & _bool(sa <= eb if end_inclusive else sa < eb)
-    inside_open = eb.isna() & pairs["_blocks_b"].astype(bool) & _bool(sa <= ctx.period_end)
-    bad = _bool(sa >= sb) & (inside_closed | inside_open)
+    inside_closed = eb.notna() & mask(sa <= eb if end_inclusive else sa < eb)
+    inside_open = eb.isna() & pairs["_blocks_b"].astype(bool) & mask(sa <= ctx.period_end)
+    bad = mask(sa >= sb) & (inside_closed | inside_open)
     failing = pairs.loc[bad.to_numpy(dtype=bool)]
     rows = pd.concat([failing["_row_a"], failing["_row_b"]], ignore_index=True).drop_duplicates()
     return ctx.flag(table, rows)
@@ -103,8 +103,8 @@ def no_activity_if(ctx: Context, table: str, when: Any, fields: list[str] | None
     for name, cols in (records or {}).items():  # one pass per nested table, not per row
         other = _t(ctx, name)
         active = other[cols].notna().any(axis=1) if cols else pd.Series(True, index=other.index)
-        offending = active & other[key].isin(selected)
+        offending = active & member(other[key], selected)
         hits.append(ctx.flag(name, offending.astype(bool)))
-        bad |= df[key].isin(other.loc[offending.to_numpy(dtype=bool), key])
+        bad |= member(df[key], other.loc[offending.to_numpy(dtype=bool), key])
     hits.insert(0, ctx.flag(table, bad.astype(bool)))
     return pd.concat(hits, ignore_index=True)

@@ -15,12 +15,7 @@ from typing import Any
 import pandas as pd
 
 from csc_returns.validators.engine import Context, Hits, kind, no_hits
-from csc_returns.validators.kinds import condition
-
-
-def _mask(s: pd.Series) -> pd.Series:
-    """A plain numpy-bool mask (ctx.flag only treats dtype bool as a mask)."""
-    return s.fillna(False).astype(bool)
+from csc_returns.validators.kinds import condition, mask
 
 
 # ------------------------------------------------------------------------------------------ kinds
@@ -34,7 +29,7 @@ def before_working_days_to_period_end(ctx: Context, table: str, field: str, days
     df = ctx.tables[table]
     end = pd.Series([ctx.period_end], dtype="datetime64[ns]")
     threshold = ctx.add_working_days(end, -int(days)).iloc[0]  # one date for the whole return
-    bad = _mask(df[field] < threshold) & _mask(condition(ctx, df, where))
+    bad = mask(df[field] < threshold) & mask(condition(ctx, df, where))
     return ctx.flag(table, bad)
 
 
@@ -43,8 +38,8 @@ def on_weekend(ctx: Context, table: str, field: str, where: Any = None) -> Hits:
     """A present date falls on a Saturday or a Sunday (bank holidays are not weekends)."""
     df = ctx.tables[table]
     d = df[field]
-    bad = _mask(d.dt.day_of_week >= 5) & d.notna() & _mask(condition(ctx, df, where))
-    return ctx.flag(table, _mask(bad))
+    bad = mask(d.dt.day_of_week >= 5) & d.notna() & mask(condition(ctx, df, where))
+    return ctx.flag(table, mask(bad))
 
 
 def within_pairs(ctx: Context, table: str, start: str, other_table: str, other_start: str, other_end: str,
@@ -60,8 +55,8 @@ def within_pairs(ctx: Context, table: str, start: str, other_table: str, other_s
     """
     a = ctx.tables[table]
     b = ctx.tables[other_table]
-    a = a[_mask(condition(ctx, a, where)) & a[start].notna() & a[group].notna().all(axis=1)]
-    b = b[_mask(condition(ctx, b, other_where)) & b[other_start].notna() & b[group].notna().all(axis=1)]
+    a = a[mask(condition(ctx, a, where)) & a[start].notna() & a[group].notna().all(axis=1)]
+    b = b[mask(condition(ctx, b, other_where)) & b[other_start].notna() & b[group].notna().all(axis=1)]
     left = pd.DataFrame({**{g: a[g] for g in group}, "_row_a": a["_row"], "_a_start": a[start]})
     right = pd.DataFrame({**{g: b[g] for g in group}, "_row_b": b["_row"], "_b_start": b[other_start],
                           "_b_end": b[other_end]})
@@ -72,8 +67,8 @@ def within_pairs(ctx: Context, table: str, start: str, other_table: str, other_s
         return pairs
     a_start, b_start, b_end = pairs["_a_start"], pairs["_b_start"], pairs["_b_end"]
     before_end = (a_start <= b_end) if end_inclusive else (a_start < b_end)
-    inside = _mask(a_start >= b_start) & (
-        (b_end.notna() & _mask(before_end)) | (b_end.isna() & _mask(a_start <= ctx.period_end)))
+    inside = mask(a_start >= b_start) & (
+        (b_end.notna() & mask(before_end)) | (b_end.isna() & mask(a_start <= ctx.period_end)))
     return pairs[inside.to_numpy(dtype=bool)]
 
 

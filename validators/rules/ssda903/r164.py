@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csc_returns.validators.conditions import member
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_a import member
 
 
 @implements("164")

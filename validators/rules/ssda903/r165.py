@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csc_returns.validators.conditions import condition, member
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_a import cond, member, overlaps_year
+from csc_returns.validators.kinds_903_a import overlaps_year
 
 
 @implements("165")
@@ -17,7 +18,7 @@ def mother_status(ctx: Context) -> Hits:
     oc3 = ctx.tables["OC3"]
     looked_after = ~ep["LS"].isin(p["respite_ls"]).fillna(False).astype(bool) & overlaps_year(ctx, ep)
     in_year = member(h["CHILD"], ep.loc[looked_after.to_numpy(dtype=bool), "CHILD"].dropna().unique())
-    with_cl = cond(ctx, oc3, {"any_present": p["care_leaver_fields"]})
+    with_cl = condition(ctx, oc3, {"any_present": p["care_leaver_fields"]})
     care_leaver = member(h["CHILD"], oc3.loc[with_cl.to_numpy(dtype=bool), "CHILD"].dropna().unique())
     male = h["SEX"].isin(p["male"]).fillna(False).astype(bool)
     female = h["SEX"].isin(p["female"]).fillna(False).astype(bool)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csc_returns.validators.conditions import condition, member
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_a import cla12_children, cond, member
+from csc_returns.validators.kinds_903_a import cla12_children
 
 
 @implements("187")
@@ -16,5 +17,5 @@ def cla12_with_adoption_or_care_leaver_data(ctx: Context) -> Hits:
     hits = []
     for table, fields in (("AD1", p["adoption_fields"]), ("OC3", p["care_leaver_fields"])):
         df = ctx.tables[table]
-        hits.append(ctx.flag(table, cond(ctx, df, {"any_present": fields}) & member(df["CHILD"], cla12)))
+        hits.append(ctx.flag(table, condition(ctx, df, {"any_present": fields}) & member(df["CHILD"], cla12)))
     return pd.concat(hits, ignore_index=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csc_returns.validators.conditions import condition, member
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_a import cla12_children, cond, member
+from csc_returns.validators.kinds_903_a import cla12_children
 
 
 @implements("191")
@@ -17,7 +18,7 @@ def cla12_outcomes_blank(ctx: Context) -> Hits:
     oc2 = ctx.tables["OC2"]
     ep = ctx.tables["Episodes"]
     in_cla12 = member(oc2["CHILD"], cla12)
-    blank_rows = in_cla12 & cond(ctx, oc2, {"any_blank": p["required"]})
+    blank_rows = in_cla12 & condition(ctx, oc2, {"any_blank": p["required"]})
     # (b) CLA12 children with no OC2 row: their earliest episode (children without a DECOM are skipped)
     missing = pd.Index(cla12).difference(pd.Index(oc2["CHILD"].dropna().unique()))
     eps = ep.loc[member(ep["CHILD"], missing) & ep["DECOM"].notna(), ["CHILD", "DECOM", "_row"]]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from csc_returns.validators.conditions import member
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_b import member
 
 
 @implements("205D")

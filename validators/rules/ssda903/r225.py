@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_b import consecutive
+from csc_returns.validators.kinds_903_c import in_order
 
 
 @implements("225")
 def reason_for_change_recorded(ctx: Context) -> Hits:
     p = ctx.spec.rules["225"].params
     temporary, changes = p["temporary_placements"], p["placement_change_rne"]
-    eps = consecutive(ctx.tables["Episodes"], "CHILD", "DECOM", ["RNE", "PLACE"], keep=["REC", "REASON_PLACE_CHANGE"])
+    eps = in_order(ctx.tables["Episodes"], ["CHILD"], ["DECOM"], ["REC", "REASON_PLACE_CHANGE"], ["RNE", "PLACE"],
+                   dated_only=True)
 
     def b(s):
         return s.fillna(False).astype(bool)

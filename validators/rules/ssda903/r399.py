@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csc_returns.validators.conditions import mask, member
 from csc_returns.validators.engine import Context, Hits, implements, no_hits
-from csc_returns.validators.kinds_903_c import mask, member, supplied
+from csc_returns.validators.kinds_903_c import supplied
 
 
 @implements("399")

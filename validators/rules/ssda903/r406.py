@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from csc_returns.validators.conditions import member
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_c import mask, member, uasc_children
+from csc_returns.validators.kinds_903_c import uasc_children
 
 
 @implements("406")
