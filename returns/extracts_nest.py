@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from csc_returns.returns.extracts_match import NATURAL_KEYS
-from csc_returns.returns.spec import Spec, Table
+from csc_returns.returns.spec import Spec
 
 
 def ancestors(spec: Spec, table: str) -> list[str]:
@@ -118,7 +118,7 @@ def nest_cin(spec: Spec, flats: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.D
                     rec["^" + name] = rec.get(nk)
                 out.append(rec)
             records[name] = out
-        keys = _key_columns(spec, t)
+        keys = spec.key_columns(name)
         cols = ["_source"] + keys + t.field_names
         if name != "Header" and child_field not in cols:
             cols.insert(1, child_field)
@@ -127,16 +127,6 @@ def nest_cin(spec: Spec, flats: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.D
             df[c] = df[c].astype("Int64") if c.startswith("_") and c != "_source" else df[c].astype("string")
         raw[name] = df
     return raw, findings
-
-
-def _key_columns(spec: Spec, t: Table) -> list[str]:
-    keys: list[str] = []
-    cur: Table | None = t
-    while cur is not None:
-        if cur.key:
-            keys.insert(0, cur.key)
-        cur = spec.tables.get(cur.parent) if cur.parent else None
-    return keys
 
 
 class _Index:

@@ -210,7 +210,7 @@ def _to_child(ctx: _Ctx, people: pd.DataFrame, pid: pd.Series) -> pd.Series:
 
 # ============================================================================ CIN
 def _cin(ctx: _Ctx) -> dict[str, pd.DataFrame]:
-    spec, M = ctx.spec, ssd_spec()["mapping"]["cin"]
+    M = ssd_spec()["mapping"]["cin"]
     people = _people(ctx)
     flats: dict[str, pd.DataFrame] = {}
     ep = ctx.t.get("ssd_cin_episodes")

@@ -175,7 +175,7 @@ def read_cin(path: Path, spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict
     tables: dict[str, pd.DataFrame] = {}
     for name, rows in reader.rows.items():
         t = spec.tables[name]
-        cols = ["_source"] + [c for c in _key_columns(spec, t)] + t.field_names
+        cols = ["_source"] + spec.key_columns(name) + t.field_names
         if name != "Header" and t.child_field not in cols:
             cols.insert(1, t.child_field)
         df = pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
@@ -191,17 +191,6 @@ def read_cin(path: Path, spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict
             positions.update({id(r): i + 1 for i, r in enumerate(rows)})
     unknown = [{**{k: v for k, v in u.items() if k != "_rec"}, "row": positions.get(id(u["_rec"]))} for u in reader.unknown]
     return tables, unknown
-
-
-def _key_columns(spec: Spec, t: Table) -> list[str]:
-    """Surrogate keys a table's rows carry: its own and every ancestor's."""
-    keys: list[str] = []
-    cur: Table | None = t
-    while cur is not None:
-        if cur.key:
-            keys.insert(0, cur.key)
-        cur = spec.tables.get(cur.parent) if cur.parent else None
-    return keys
 
 
 def _text(elem: Any, path: str | None) -> str | None:

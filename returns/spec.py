@@ -227,6 +227,16 @@ class Spec(_Strict):
     def period_end(self) -> dt.date:
         return dt.date(self.year, 3, 31)
 
+    def key_columns(self, table: str) -> list[str]:
+        """CIN surrogate keys a table's rows carry: every ancestor's, then its own (outermost first)."""
+        keys: list[str] = []
+        cur = self.tables.get(table)
+        while cur is not None:
+            if cur.key:
+                keys.insert(0, cur.key)
+            cur = self.tables.get(cur.parent) if cur.parent else None
+        return keys
+
     def codes(self, name: str) -> dict[str, str]:
         try:
             return self.codesets[name]

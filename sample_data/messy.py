@@ -28,7 +28,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from csc_returns.returns.spec import Spec, resolve
@@ -250,16 +249,14 @@ def messy_sheets(return_: str, tables: dict[str, pd.DataFrame], spec: Spec, seed
 
 def _sheet(mess: _Mess, title: str, df: pd.DataFrame, plan: list[tuple[str, str]], seed: int
            ) -> tuple[str, list[str], list[list[Any]], dict[str, Any]]:
-    spec = mess.spec
     header = []
     for table, col in plan:
-        if col in ID_HEADERS.values() or (table == "Child" and col == "LAchildID" and table != "Child"):
+        if col in ID_HEADERS.values():
             header.append(mess.rng.choice([col, col.lower(), col.upper().replace(" ", "_")]))
         elif col == "Referral ID" or col.endswith(" ID"):
             header.append(col)
         else:
             header.append(mess.header(table, col))
-    rows: list[list[Any]] = []
     cols = [df[c].tolist() if c in df else [None] * len(df) for _, c in plan]
     return title, header, [list(r) for r in zip(*cols)], {"plan": plan, "seed": seed}
 

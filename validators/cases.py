@@ -109,7 +109,7 @@ def build_tables(spec: Spec, given: dict[str, list[dict[str, Any]]]) -> tuple[di
         recs = []
         for i, r in enumerate(rows, start=1):
             rec = {k: ("" if v is None else str(v)) for k, v in r.items() if not k.startswith("_")}
-            for k in _keys_for(spec, name):
+            for k in spec.key_columns(name):
                 rec[k] = int(r.get(k, 1))
             if spec.return_ == "cin" and name != "Header" and "LAchildID" not in rec:
                 rec["LAchildID"] = children.get(rec.get("_child", 1), "")
@@ -122,15 +122,6 @@ def build_tables(spec: Spec, given: dict[str, list[dict[str, Any]]]) -> tuple[di
         findings.extend(f)
     return tables, findings
 
-
-def _keys_for(spec: Spec, table: str) -> list[str]:
-    out: list[str] = []
-    t = spec.tables.get(table)
-    while t is not None:
-        if t.key:
-            out.insert(0, t.key)
-        t = spec.tables.get(t.parent) if t.parent else None
-    return out
 
 
 def run_case(case: Case, year: int) -> tuple[EngineResult, list[dict]]:
