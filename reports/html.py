@@ -55,6 +55,7 @@ SEV_ICON = {"error": "\u2716", "query": "\u25b2", "warning": "\u25cf"}  # shapes
 SEV_COLOUR = {"error": "#b3261e", "query": "#8a5a00", "warning": "#3b5b8c"}
 RETURN_TITLE = {"cin": "CIN census", "ssda903": "SSDA903 (children looked after)"}
 LOAD_PREFIXES = ("LOAD-", "SCHEMA-")
+DQ_PREFIX = "DQ-"  # data-quality (plausibility) checks from the GX suites: their own section
 PAGE_SIZE = 100
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -67,6 +68,29 @@ def _anchor(code: str) -> str:
 
 def is_load_code(code: str) -> bool:
     return str(code).startswith(LOAD_PREFIXES)
+
+
+def is_dq_code(code: str) -> bool:
+    return str(code).startswith(DQ_PREFIX)
+
+
+_DQ_STATUS = {"passed": ("\u2714", "nothing found"), "failed": ("\u25cf", "found something"),
+              "skipped": ("\u2013", "not checked"), "errored": ("\u2716", "could not run")}
+
+
+def dq_checks(result: RunResult) -> list[dict[str, Any]]:
+    """The data-quality checks of the run (one per DQ code), with what each measured."""
+    out = []
+    for code, o in sorted(result.outcomes.items()):
+        if not is_dq_code(code):
+            continue
+        e = describe(result.spec, code)
+        icon, label = _DQ_STATUS.get(o.status, ("", o.status))
+        lines = [x for x in (o.reason or "").splitlines() if x.strip()] if o.status in ("passed", "failed") else []
+        out.append({"code": code, "message": e.message, "explain": e.explain, "status": o.status, "icon": icon,
+                    "label": label, "count": o.count, "anchor": _anchor(code), "measured": lines,
+                    "reason": (o.reason or "").strip() if o.status in ("skipped", "errored") else ""})
+    return out
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -432,14 +456,16 @@ def build_context(result: RunResult, compare: Path | str | None = None,
         d["severity"] = d["sevs"].most_common(1)[0][0]
     order = lambda d: (sev_rank.get(d["severity"], 9), -d["records"], d["code"])  # noqa: E731
     load_rules = sorted((d for d in per.values() if d["load"]), key=order)
-    dfe_rules = sorted((d for d in per.values() if not d["load"]), key=order)
+    dfe_rules = sorted((d for d in per.values() if not d["load"] and not is_dq_code(d["code"])), key=order)
+    dq_rules = sorted((d for d in per.values() if is_dq_code(d["code"])), key=order)
 
-    # outcomes: everything that did not run is listed, never hidden
-    status_counts = Counter(o.status for o in result.outcomes.values())
+    # outcomes: everything that did not run is listed, never hidden (data-quality checks are
+    # counted in their own section; one that errored is listed with the rules that could not run)
+    status_counts = Counter(o.status for c, o in result.outcomes.items() if not is_dq_code(c))
     errored = [{"code": c, "message": describe(spec, c).message, "anchor": _anchor(c),
                 "reason": (o.reason or "").strip()} for c, o in sorted(result.outcomes.items()) if o.status == "errored"]
     skipped = sorted(({"code": c, "message": describe(spec, c).message, "reason": o.reason or "no reason given"}
-                      for c, o in result.outcomes.items() if o.status == "skipped"),
+                      for c, o in result.outcomes.items() if o.status == "skipped" and not is_dq_code(c)),
                      key=lambda s: (_reason_rank(s["reason"]), _code_key(s["code"])))
     skip_reasons = Counter(_reason_group(s["reason"]) for s in skipped)
     skip_reasons = sorted(skip_reasons.items(), key=lambda kv: (_reason_rank(kv[0]), -kv[1], kv[0]))
@@ -516,7 +542,7 @@ def build_context(result: RunResult, compare: Path | str | None = None,
     months = month_buckets(records, spec.period_start, spec.period_end)
 
     # the data the page renders: dictionary-encoded to keep 10k findings small
-    codes = list(dict.fromkeys([d["code"] for d in load_rules + dfe_rules]))
+    codes = list(dict.fromkeys([d["code"] for d in load_rules + dfe_rules + dq_rules]))
     code_ix = {c: i for i, c in enumerate(codes)}
     tables = sorted({r["table"] for r in records if r["table"]},
                     key=lambda t: ({t2: i for i, t2 in enumerate(spec.tables)}.get(t, 999), t))
@@ -563,14 +589,17 @@ def build_context(result: RunResult, compare: Path | str | None = None,
         "headline": headline,
         "load_rules": load_rules,
         "dfe_rules": dfe_rules,
-        "status_counts": {s: status_counts.get(s, 0) for s in ("passed", "failed", "skipped", "errored")},
-        "n_rules": len(result.outcomes),
+        "dq_rules": dq_rules,
+        "dq_checks": dq_checks(result),
+        "status_counts": {**{s: status_counts.get(s, 0) for s in ("passed", "failed", "skipped")},
+                          "errored": len(errored)},
+        "n_rules": sum(1 for c in result.outcomes if not is_dq_code(c)),
         "errored": errored,
         "skipped": skipped,
         "skip_reasons": skip_reasons,
         "heat": heat_groups,
         "months": months,
-        "chart_rules": bar_chart_rules(load_rules + dfe_rules),
+        "chart_rules": bar_chart_rules(load_rules + dfe_rules + dq_rules),
         "chart_months": bar_chart_months(months),
         "cmp": cmp,
         "chart_compare": bar_chart_compare(cmp) if cmp is not None and cmp.error is None else Markup(""),

@@ -1,7 +1,8 @@
 """The `csc-returns` command line.
 
 Exit codes: 0 no error findings; 1 error findings (queries too with --fail-on query, warnings with
---fail-on warning); 2 the toolkit could not do its job (unreadable input, bad spec, a rule errored).
+--fail-on warning); 2 the toolkit could not do its job (unreadable input, bad spec, a rule errored,
+a data-quality expectation errored).
 """
 
 from __future__ import annotations
@@ -95,6 +96,22 @@ def _write_outputs(result, loaded, out_dir: Path, compare: Path | None = None) -
     write_report(result, out_dir / "report.html", compare=compare)
 
 
+def _check_gx_docs(no_gx: bool, gx_docs: Path | None) -> None:
+    """Data Docs go in a folder of their own: never the current directory or the temp folder."""
+    if gx_docs is None:
+        return
+    if no_gx:
+        raise UsageError("--gx-docs needs the GX suites; leave out --no-gx")
+    import tempfile
+
+    target = gx_docs.resolve()
+    if target in (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve()):
+        raise UsageError(f"--gx-docs {gx_docs}: give Data Docs a folder of their own (GX writes index.html, "
+                         "static/, expectations/ and validations/ there), not the current or temporary folder")
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--gx-docs {gx_docs}: not a folder")
+
+
 @app.command()
 def validate(
     inputs: Annotated[list[Path], typer.Argument(help="CIN census XML file, or SSDA903 CSV files / a folder of them.")],
@@ -105,11 +122,17 @@ def validate(
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")] = FailOn.error,
     return_: Annotated[Optional[Return], typer.Option("--return", help="Override return detection.")] = None,
     compare: Annotated[Optional[Path], typer.Option(help="A previous run's findings.json, to show what changed.")] = None,
+    # --- GX (issue 7)
+    no_gx: Annotated[bool, typer.Option("--no-gx", help="Skip the Great Expectations data-quality suites (DQ-* warnings).")] = False,
+    gx_docs: Annotated[Optional[Path], typer.Option("--gx-docs", help="Also build GX Data Docs in this folder (for teams that use GX).")] = None,
 ) -> None:
     """Validate a return against the DfE specification and rules for its collection year."""
     from csc_returns.returns.run import validate as run_validate
 
-    result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None)
+    _check_gx_docs(no_gx, gx_docs)
+    result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None,
+                                  gx=not no_gx, gx_docs=gx_docs)
+    # --- end GX
     for n in loaded.notices:
         err.print(f"note: {n}", highlight=False)
     if out_dir:
@@ -140,8 +163,23 @@ def build(
     force: Annotated[bool, typer.Option(help="Write the return even though error findings remain.")] = False,
     return_: Annotated[Optional[Return], typer.Option("--return", help="Override return detection.")] = None,
     previous: Annotated[Optional[list[Path]], typer.Option("--previous", help="Last year's return.")] = None,
+    # --- extracts (issue 5): case-system CSV/XLSX extracts and SSD tables, with an optional profile
+    profile: Annotated[Optional[Path], typer.Option("--profile", help="Extract profile (YAML, docs/profiles.md).")] = None,
+    la: Annotated[Optional[str], typer.Option("--la", help="LA number for a CIN return built from extracts.")] = None,
 ) -> None:
-    """Validate, then write the return files in DfE layout (refused while errors remain, unless --force)."""
+    """Validate, then write the return files in DfE layout (refused while errors remain, unless --force).
+
+    INPUTS may also be case-system extracts (CSV/XLSX, any layout, or SSD tables): then give --return
+    and --year, and optionally --profile."""
+    from csc_returns.returns.extracts import is_extract_input
+
+    if is_extract_input(inputs, return_.value if return_ else None, profile):
+        from csc_returns.returns.extracts_cli import build_extracts
+
+        build_extracts(inputs, out_dir, year, return_.value if return_ else None, profile, la, force, previous,
+                       out=out, err=err, write_outputs=_write_outputs, print_human=_print_human, fail=_fail)
+        return
+    # --- end extracts
     from csc_returns.returns.run import validate as run_validate
     from csc_returns.returns.writers import WriteError, write_return
 
@@ -175,8 +213,9 @@ def rules(
     year: Annotated[int, typer.Option(help="Collection (end) year.")] = max(SUPPORTED_YEARS) - 1,
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
     return_: Annotated[Optional[Return], typer.Option("--return", help="For explain: which return.")] = None,
+    gx: Annotated[bool, typer.Option("--gx", help="List the Great Expectations suites (catalogue-rule and data-quality expectations) instead.")] = False,
 ) -> None:
-    """List the rule catalogue, or explain one rule: `rules cin`, `rules explain 8500`."""
+    """List the rule catalogue, or explain one rule: `rules cin`, `rules explain 8500`, `rules --gx`."""
     from csc_returns.reports import ruledocs
 
     what = list(what or [])
@@ -192,6 +231,15 @@ def rules(
         _fail(f"unknown return {unknown[0]!r}; expected one of {', '.join(RETURNS)} or 'explain CODE'")
     if fmt not in ("table", "csv", "json", "markdown"):
         _fail(f"unknown format {fmt!r}; expected table, csv, json or markdown")
+    if gx:  # --- GX (issue 7): the compiled suites; GX itself is not imported to list them
+        from csc_returns.validators.suites.gx_suite import listing as gx_listing
+
+        if fmt == "markdown":
+            _fail("--gx lists as table, csv or json")
+        if year not in SUPPORTED_YEARS:
+            _fail(f"collection year {year} is not supported; supported: {', '.join(map(str, SUPPORTED_YEARS))}")
+        sys.stdout.write(gx_listing(returns or list(RETURNS), year, fmt))
+        return
     sys.stdout.write(ruledocs.listing(returns or list(RETURNS), year, fmt))
 
 
@@ -200,6 +248,13 @@ from csc_returns.returns.aggregates_cli import aggregate as _aggregate, keygen a
 
 app.command("aggregate")(_aggregate)
 app.command("keygen")(_keygen)
+
+
+# --- extracts (issue 5): `csc-returns profile init EXTRACTS... --return R --year Y`
+from csc_returns.returns.extracts_cli import profile_app  # noqa: E402
+
+app.add_typer(profile_app, name="profile")
+# --- end extracts
 
 
 def main() -> None:

@@ -48,6 +48,7 @@ def validate_tables(loaded: Loaded, previous: list[Path] | None = None, gx: bool
     structural = validate_structure(loaded.spec, loaded.tables, skip=loaded.absent)
     ctx = Context(spec=loaded.spec, tables=loaded.tables, previous=prev.tables if prev else None,
                   previous_spec=prev.spec if prev else None, absent=loaded.absent,
+                  previous_absent=set(prev.absent) if prev else set(),
                   load_findings=loaded.findings)
     engine = run_rules(ctx)
     pre = make_findings(loaded.findings + structural)

@@ -39,7 +39,7 @@ import pandas as pd
 from csc_returns.returns.result import Outcome, make_findings
 from csc_returns.returns.spec import Spec
 from csc_returns.validators.suites.gx_suite import (
-    Cond, Planned, batch_columns, compile_quality, compile_rules, suite_name,
+    DATES_BATCH, MONTHS_BATCH, Cond, Planned, batch_columns, compile_quality, compile_rules, series, suite_name,
 )
 from csc_returns.validators.suites.quality import (
     CODES, SUITE_CODE, Completeness, DateSpike, MonthGap, UnknownShare, Volume,
@@ -90,7 +90,7 @@ class QualityResult:
 
 
 # ------------------------------------------------------------------------------------- GX setup
-def _context(docs_dir: Path | None = None) -> Any:
+def gx_context(docs_dir: Path | None = None) -> Any:
     """An ephemeral GX context: in-memory stores, no analytics, no progress bars, Data Docs only
     in `docs_dir` (none at all without it)."""
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
@@ -107,7 +107,9 @@ def _context(docs_dir: Path | None = None) -> Any:
         sites["csc_returns"] = {
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            # GX needs an absolute folder (a relative one fails when the site is built)
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(Path(docs_dir).resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
     cfg = DataContextConfig(
@@ -172,26 +174,29 @@ def run_batches(gx_ctx: Any, return_: str, year: int, batches: dict[str, pd.Data
                 plans: list[Planned], docs: bool = False) -> dict[str, Raw]:
     """Validate each batch with its plans' expectations; results keyed by plan id.
 
-    With `docs`, each batch runs through a ValidationDefinition so its results are stored (in
-    memory) for Data Docs; otherwise straight through `batch.validate`.
+    One data asset and batch definition serve every batch (the frame is a batch parameter):
+    each asset GX adds re-serialises the project config. With `docs`, each batch runs through a
+    ValidationDefinition so its results are stored (in memory) for Data Docs.
     """
     import great_expectations as gx
 
     out: dict[str, Raw] = {}
-    source = gx_ctx.data_sources.add_pandas("csc_returns")
     by_batch: dict[str, list[Planned]] = {}
     for p in plans:
         by_batch.setdefault(p.batch, []).append(p)
+    try:
+        asset = gx_ctx.data_sources.add_pandas("csc_returns").add_dataframe_asset(f"{return_}_{year}")
+        bdef = asset.add_batch_definition_whole_dataframe("table")
+    except Exception:
+        tb = traceback.format_exc()
+        return {p.id: Raw(error=tb) for p in plans}
     for name, group in by_batch.items():
         try:
             frame = batches[name]
-            asset = source.add_dataframe_asset(_safe(name))
-            bdef = asset.add_batch_definition_whole_dataframe("whole")
-            suite = gx_ctx.suites.add(gx.ExpectationSuite(name=_safe(suite_name(return_, year, name)),
-                                                          expectations=[to_gx(p) for p in group]))
+            sname = _safe(suite_name(return_, year, name))
+            suite = gx_ctx.suites.add(gx.ExpectationSuite(name=sname, expectations=[to_gx(p) for p in group]))
             if docs:
-                vd = gx_ctx.validation_definitions.add(gx.ValidationDefinition(
-                    name=_safe(suite_name(return_, year, name)), data=bdef, suite=suite))
+                vd = gx_ctx.validation_definitions.add(gx.ValidationDefinition(name=sname, data=bdef, suite=suite))
                 res = vd.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
             else:
                 res = bdef.get_batch(batch_parameters={"dataframe": frame}).validate(suite, result_format=RESULT_FORMAT)
@@ -256,60 +261,96 @@ def _month_label(ts: pd.Timestamp) -> str:
     return f"{_MONTHS[ts.month - 1]} {ts.year}"
 
 
-def months_frame(spec: Spec, df: pd.DataFrame, date_field: str | None,
-                 prev: pd.DataFrame | None) -> pd.DataFrame:
-    """Records per month of `date_field` in the collection period (and last year's in the same
-    month), plus the whole table; index `_row` 1..n."""
-    rows: list[dict[str, Any]] = []
-    if date_field:
-        start = pd.Timestamp(spec.period_start)
-        months = pd.date_range(start, periods=12, freq="MS")
-        d = df[date_field]
-        inside = d[(d >= start) & (d <= pd.Timestamp(spec.period_end))]
-        counts = inside.dt.to_period("M").value_counts()
-        prev_counts = None
-        if prev is not None and date_field in prev.columns:
-            pd_ = prev[date_field]
-            pstart = start - pd.DateOffset(years=1)
-            pinside = pd_[(pd_ >= pstart) & (pd_ < start)]
-            prev_counts = pinside.dt.to_period("M").value_counts()
-        for m in months:
-            per = m.to_period("M")
-            last = float(prev_counts.get(per - 12, 0)) if prev_counts is not None else np.nan
-            rows.append({"scope": "month", "period": str(per), "month_start": m, "records": int(counts.get(per, 0)),
-                         "last_year": last})
-        period_records = int(len(inside))
-        mean = period_records / 12
-        for r in rows:
-            r["period_records"] = period_records
-            r["share_of_monthly_mean"] = r["records"] / mean if mean else np.nan
-    rows.append({"scope": "year", "period": "year", "month_start": pd.NaT, "records": int(len(df)),
-                 "last_year": float(len(prev)) if prev is not None else np.nan,
-                 "period_records": np.nan, "share_of_monthly_mean": np.nan})
-    out = pd.DataFrame(rows)
-    out["scope"] = out["scope"].astype("string")
-    out["period"] = out["period"].astype("string")
-    out["month_start"] = pd.to_datetime(out["month_start"])
-    out["ratio_to_last_year"] = np.where(out["last_year"] > 0, out["records"] / out["last_year"].where(out["last_year"] > 0),
-                                         np.nan)
-    out.index = pd.RangeIndex(1, len(out) + 1, name="_row")
-    return out
+def _index(df: pd.DataFrame) -> pd.DataFrame:
+    df.index = pd.RangeIndex(1, len(df) + 1, name="_row")
+    return df
 
 
-def dates_frame(df: pd.DataFrame, field_: str) -> pd.DataFrame:
-    """Records per distinct date of `field_`, with the date's share of the field and of its month."""
-    d = df[field_].dropna()
-    vc = d.value_counts()
-    out = pd.DataFrame({"date": pd.to_datetime(vc.index), "records": vc.to_numpy(dtype="int64")})
-    out["month"] = out["date"].dt.to_period("M").astype(str).astype("string")
-    out["month_records"] = out.groupby("month")["records"].transform("sum").astype("int64")
-    total = int(out["records"].sum())
-    out["field_records"] = np.int64(total)
-    out["share_of_field"] = out["records"] / total if total else np.nan
-    out["share_of_month"] = out["records"] / out["month_records"]
-    out = out.sort_values("date", kind="stable").reset_index(drop=True)
-    out.index = pd.RangeIndex(1, len(out) + 1, name="_row")
-    return out
+def months_frame(spec: Spec, tables: dict[str, pd.DataFrame], previous: dict[str, pd.DataFrame] | None,
+                 checks: list[Any]) -> pd.DataFrame:
+    """Records per month of the collection period for each (table, date field) of the volume and
+    month-gap checks, and per table for the whole year: 12 month rows and a `year` row.
+
+    Columns per series `T.F` (or `T` without a date field): `records`, `last_year` (the same
+    calendar month of last year's return), `ratio_to_last_year_minN` (blank where last year had
+    fewer than N records), `share_of_monthly_mean` (month rows; blank on the year row).
+    """
+    start = pd.Timestamp(spec.period_start)
+    months = pd.date_range(start, periods=12, freq="MS")
+    frame = pd.DataFrame({"scope": ["month"] * 12 + ["year"],
+                          "period": [str(m.to_period("M")) for m in months] + ["year"],
+                          "month_start": list(months) + [pd.NaT]})
+    frame["scope"] = frame["scope"].astype("string")
+    frame["period"] = frame["period"].astype("string")
+    frame["month_start"] = pd.to_datetime(frame["month_start"])
+    cols: dict[str, Any] = {}
+    done: set[str] = set()
+    for c in checks:
+        date_field = getattr(c, "date_field", None)
+        key = series(c.table, date_field)
+        df = tables[c.table]
+        prev = previous.get(c.table) if previous else None
+        if key not in done:
+            done.add(key)
+            records = np.full(13, np.nan)
+            last = np.full(13, np.nan)
+            records[12] = len(df)
+            if prev is not None:
+                last[12] = len(prev)
+            share = np.full(13, np.nan)
+            if date_field:
+                d = df[date_field]
+                inside = d[(d >= start) & (d <= pd.Timestamp(spec.period_end))].dt.to_period("M").value_counts()
+                records[:12] = [inside.get(m.to_period("M"), 0) for m in months]
+                if prev is not None and date_field in prev.columns:
+                    pd_ = prev[date_field]
+                    pstart = start - pd.DateOffset(years=1)
+                    pin = pd_[(pd_ >= pstart) & (pd_ < start)].dt.to_period("M").value_counts()
+                    last[:12] = [pin.get(m.to_period("M") - 12, 0) for m in months]
+                mean = records[:12].sum() / 12
+                if mean:
+                    share[:12] = records[:12] / mean
+            cols[f"{key}:records"] = records
+            cols[f"{key}:last_year"] = last
+            cols[f"{key}:share_of_monthly_mean"] = share
+        if isinstance(c, Volume):
+            last = cols[f"{key}:last_year"]
+            ok = last >= c.min_records
+            ratio = np.full(13, np.nan)
+            ratio[ok] = cols[f"{key}:records"][ok] / last[ok]
+            cols[f"{key}:ratio_to_last_year_min{c.min_records}"] = ratio
+    return _index(pd.concat([frame, pd.DataFrame(cols)], axis=1))
+
+
+def dates_frame(tables: dict[str, pd.DataFrame], checks: list[DateSpike]) -> pd.DataFrame:
+    """Records per distinct date of each date field checked for spikes, one row per date.
+
+    Columns per series `T.F`: `records`, `month_records` (the field's dates in that calendar
+    month), `share_of_field`, `share_of_month_minN` (blank in months with fewer than N dates).
+    """
+    parts: dict[str, pd.Series] = {}
+    for c in checks:
+        key = series(c.table, c.field)
+        d = tables[c.table][c.field].dropna()
+        vc = d.value_counts()
+        vc.index = pd.DatetimeIndex(vc.index)
+        parts[key] = vc
+    dates = sorted(set().union(*[set(v.index) for v in parts.values()])) if parts else []
+    frame = pd.DataFrame({"date": pd.DatetimeIndex(dates, dtype="datetime64[ns]")})
+    frame["month"] = frame["date"].dt.to_period("M").astype(str).astype("string")
+    cols: dict[str, Any] = {}
+    for c in checks:
+        key = series(c.table, c.field)
+        rec = parts[key].reindex(frame["date"]).to_numpy(dtype="float64")
+        month_rec = pd.Series(rec).groupby(frame["month"].to_numpy()).transform("sum").to_numpy()
+        total = np.nansum(rec)
+        cols[f"{key}:records"] = rec
+        cols[f"{key}:month_records"] = np.where(np.isnan(rec), np.nan, month_rec)
+        cols[f"{key}:share_of_field"] = rec / total if total else np.full(len(rec), np.nan)
+        share_m = rec / month_rec
+        share_m[~(month_rec >= c.min_month_records)] = np.nan
+        cols[f"{key}:share_of_month_min{c.min_month_records}"] = share_m
+    return _index(pd.concat([frame, pd.DataFrame(cols)], axis=1))
 
 
 def table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -335,7 +376,8 @@ def _row_findings(spec: Spec, tables: dict[str, pd.DataFrame], plan: Planned, ro
     child = df[cf].astype("string") if cf in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
     out = pd.DataFrame({
         "code": plan.code, "severity": SEVERITY, "table": plan.table, "row": df["_row"].to_numpy(),
-        "child": child.to_numpy(), "fields": "|".join(plan.fields), "source": df["_source"].to_numpy(),
+        "child": child.to_numpy(), "fields": "|".join(plan.fields),
+        "source": df["_source"].to_numpy() if "_source" in df.columns else None,
         "value": (cf + "=" + child.fillna("")).to_numpy() if cf in df.columns else "",
         "detail": detail.reindex(df.index).to_numpy() if isinstance(detail, pd.Series) else detail,
     })
@@ -393,62 +435,61 @@ def interpret(spec: Spec, tables: dict[str, pd.DataFrame], batches: dict[str, pd
                              "detail": f"{side} {_limit(bound)} expected"})
     elif isinstance(c, Volume):
         frame = batches[plan.batch]
+        key = series(t, c.date_field)
+        rec, last = frame[f"{key}:records"], frame[f"{key}:last_year"]
+        ratio = frame[plan.kwargs["column"]]
         bad = frame.loc[unexpected_rows(raw)]
-        checked = int((frame["last_year"] >= c.min_records).sum())
-        measured = (f"{t}{'.' + fld if fld else ''}: {checked} period(s) compared with last year, "
-                    f"{len(bad)} outside {c.min_ratio:g} to {c.max_ratio:g} times")
-        year_row = frame[frame["scope"] == "year"].iloc[0]
-        measured += f" (whole table: {int(year_row['records']):,} records, last year {int(year_row['last_year']):,})" \
-            if pd.notna(year_row["last_year"]) else ""
-        for r in bad.itertuples():
-            if r.scope == "year":
-                value = f"{t}: {r.records:,} records; last year {int(r.last_year):,}"
+        measured = (f"{key}: {int(ratio.notna().sum())} period(s) compared with last year, {len(bad)} outside "
+                    f"{c.min_ratio:g} to {c.max_ratio:g} times (whole table: {int(rec.iloc[-1]):,} records, "
+                    f"last year {int(last.iloc[-1]):,})")
+        for i, r in bad.iterrows():
+            n, ly, q = int(rec[i]), int(last[i]), float(ratio[i])
+            if r["scope"] == "year":
+                value = f"{t}: {n:,} records; last year {ly:,}"
             else:
-                m = r.month_start
+                m = r["month_start"]
                 value = (f"{fld} in {_month_label(m)} ({m.date().isoformat()} to "
-                         f"{(m + pd.offsets.MonthEnd(0)).date().isoformat()}): {r.records:,} records; "
-                         f"last year {int(r.last_year):,}")
-            findings.append({**base, "fields": fld if r.scope == "month" else "", "value": value,
-                             "detail": f"{r.ratio_to_last_year:.2f} times last year's; "
-                                       f"{c.min_ratio:g} to {c.max_ratio:g} times expected"})
+                         f"{(m + pd.offsets.MonthEnd(0)).date().isoformat()}): {n:,} records; last year {ly:,}")
+            findings.append({**base, "fields": fld if r["scope"] == "month" else "", "value": value,
+                             "detail": f"{q:.2f} times last year's; {c.min_ratio:g} to {c.max_ratio:g} times expected"})
     elif isinstance(c, MonthGap):
         frame = batches[plan.batch]
+        key = series(t, c.date_field)
         months = frame[frame["scope"] == "month"]
-        total = int(months["records"].sum())
-        bad = frame.loc[unexpected_rows(raw)]
-        if total < c.min_records:
-            measured = f"{t}.{fld}: {total:,} records in the period, fewer than {c.min_records}: not checked"
-        else:
-            low = months["share_of_monthly_mean"].min()
-            measured = (f"{t}.{fld}: {total:,} records in the period; the quietest month has {_p(low)} of the "
-                        f"average month (at least {_limit(c.min_share_of_mean)} expected)")
-        for r in bad.itertuples():
-            m = r.month_start
-            findings.append({**base, "value": f"{fld} in {_month_label(m)} ({m.date().isoformat()}): {r.records:,} "
-                                              f"records; average month {total / 12:,.1f}",
-                             "detail": f"{_p(r.share_of_monthly_mean)} of the average month; at least "
+        rec = months[f"{key}:records"]
+        total = int(rec.sum())
+        share = frame[plan.kwargs["column"]]
+        measured = (f"{key}: {total:,} records in the period; the quietest month has {_p(share.min())} of the "
+                    f"average month (at least {_limit(c.min_share_of_mean)} expected)")
+        for i, r in frame.loc[unexpected_rows(raw)].iterrows():
+            m = r["month_start"]
+            findings.append({**base, "value": f"{fld} in {_month_label(m)} ({m.date().isoformat()}): "
+                                              f"{int(frame.at[i, f'{key}:records']):,} records; average month {total / 12:,.1f}",
+                             "detail": f"{_p(share[i])} of the average month; at least "
                                        f"{_limit(c.min_share_of_mean)} expected"})
     elif isinstance(c, DateSpike):
         frame = batches[plan.batch]
-        bad = frame.loc[unexpected_rows(raw)]
-        total = int(frame["records"].sum())
+        key = series(t, c.field)
+        rec = frame[f"{key}:records"]
+        month_rec = frame[f"{key}:month_records"]
+        share = frame[plan.kwargs["column"]]
+        total = int(np.nansum(rec))
         if plan.role == "field":
-            top = frame["share_of_field"].max() if len(frame) else 0.0
-            measured = (f"{t}.{fld}: {total:,} dates, the most frequent date holds {_p(top or 0)} "
-                        f"(at most {_limit(c.max_share)} expected)" if total >= c.min_records else
-                        f"{t}.{fld}: {total:,} dates, fewer than {c.min_records}: not checked")
+            measured = (f"{key}: {total:,} dates, the most frequent date holds {_p(share.max())} "
+                        f"(at most {_limit(c.max_share)} expected)")
+        elif share.notna().any():
+            measured = (f"{key}: in months with at least {c.min_month_records} dates, the most frequent date "
+                        f"holds {_p(share.max())} of its month (at most {_limit(c.max_share_of_month)} expected)")
         else:
-            elig = frame[frame["month_records"] >= c.min_month_records]
-            top = elig["share_of_month"].max() if len(elig) else 0.0
-            measured = (f"{t}.{fld}: in months with at least {c.min_month_records} dates, the most frequent date "
-                        f"holds {_p(top or 0)} of its month (at most {_limit(c.max_share_of_month)} expected)")
-        for r in bad.itertuples():
-            day = r.date.date().isoformat()
+            measured = f"{key}: no month has {c.min_month_records} dates or more: not checked"
+        for i, r in frame.loc[unexpected_rows(raw)].iterrows():
+            day = r["date"].date().isoformat()
+            n = int(rec[i])
             if plan.role == "field":
-                detail = f"{r.records:,} of {total:,} {fld} dates ({_p(r.share_of_field)}); at most {_limit(c.max_share)} expected"
+                detail = f"{n:,} of {total:,} {fld} dates ({_p(share[i])}); at most {_limit(c.max_share)} expected"
             else:
-                detail = (f"{r.records:,} of {r.month_records:,} {fld} dates in {_month_label(r.date)} "
-                          f"({_p(r.share_of_month)}); at most {_limit(c.max_share_of_month)} expected")
+                detail = (f"{n:,} of {int(month_rec[i]):,} {fld} dates in {_month_label(r['date'])} "
+                          f"({_p(share[i])}); at most {_limit(c.max_share_of_month)} expected")
             findings.append({**base, "value": f"{fld}={day}", "detail": detail})
     else:  # Duplicates: row-level
         rows = unexpected_rows(raw)
@@ -460,13 +501,22 @@ def interpret(spec: Spec, tables: dict[str, pd.DataFrame], batches: dict[str, pd
     return CheckResult(plan, "failed" if findings else "passed", None, measured, findings)
 
 
-def _gate(plan: Planned, tables: dict[str, pd.DataFrame]) -> str | None:
+def _gate(plan: Planned, tables: dict[str, pd.DataFrame], spec: Spec) -> str | None:
     """Why an aggregate check is not made on so few records, or None."""
     c = plan.check
+    df = tables[plan.table]
     if isinstance(c, (Completeness, UnknownShare)):
-        n = len(tables[plan.table])
+        if len(df) < c.min_records:
+            return f"{plan.table} has {len(df)} records, fewer than the {c.min_records} the check needs"
+    elif isinstance(c, MonthGap):
+        d = df[c.date_field]
+        n = int(((d >= pd.Timestamp(spec.period_start)) & (d <= pd.Timestamp(spec.period_end))).sum())
         if n < c.min_records:
-            return f"{plan.table} has {n} records, fewer than the {c.min_records} the check needs"
+            return f"{plan.table}.{c.date_field}: {n} records in the period, fewer than the {c.min_records} the check needs"
+    elif isinstance(c, DateSpike) and plan.role == "field":
+        n = int(df[c.field].notna().sum())
+        if n < c.min_records:
+            return f"{plan.table}.{c.field}: {n} dates, fewer than the {c.min_records} the check needs"
     return None
 
 
@@ -478,20 +528,17 @@ def _build_batches(spec: Spec, tables: dict[str, pd.DataFrame], plans: list[Plan
     for p in plans:
         by_batch.setdefault(p.batch, []).append(p)
     for name, group in by_batch.items():
-        p = group[0]
-        df = tables[p.table]
-        if name.endswith("@months") or name.endswith("@year"):
-            date_field = name.split("@")[0].split(".", 1)[1] if "." in name.split("@")[0] else None
-            prev = previous.get(p.table) if previous else None
-            batches[name] = months_frame(spec, df, date_field, prev)
-        elif name.endswith("@dates"):
-            batches[name] = dates_frame(df, p.fields[0])
+        checks = list({id(p.check): p.check for p in group}.values())
+        if name == MONTHS_BATCH:
+            batches[name] = months_frame(spec, tables, previous, checks)
+        elif name == DATES_BATCH:
+            batches[name] = dates_frame(tables, checks)
         else:
-            batches[name] = table_frame(df, batch_columns(group))
+            batches[name] = table_frame(tables[group[0].table], batch_columns(group))
     return batches
 
 
-def _skip_reason(plan: Planned, tables: dict[str, pd.DataFrame], absent: set[str],
+def _skip_reason(spec: Spec, plan: Planned, tables: dict[str, pd.DataFrame], absent: set[str],
                  previous: dict[str, pd.DataFrame] | None) -> str | None:
     if plan.table in absent or plan.table not in tables:
         return f"table {plan.table} not supplied"
@@ -500,7 +547,25 @@ def _skip_reason(plan: Planned, tables: dict[str, pd.DataFrame], absent: set[str
             return "needs last year's return (give it with --previous)"
         if plan.table not in previous:
             return f"last year's return has no {plan.table} table"
-    return _gate(plan, tables)
+    return _gate(plan, tables, spec)
+
+
+def _merge_spikes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One DQ-DATE-SPIKE finding per date: a date too frequent in its field and in its month is
+    one finding with both details."""
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        if r["code"] != "DQ-DATE-SPIKE":
+            out.append(r)
+            continue
+        key = (r["table"], r["fields"], r["value"])
+        if key in seen:
+            seen[key]["detail"] += "; " + r["detail"]
+            continue
+        seen[key] = dict(r)
+        out.append(seen[key])
+    return out
 
 
 def _outcomes(checks: list[CheckResult]) -> dict[str, Outcome]:
@@ -521,7 +586,7 @@ def _outcomes(checks: list[CheckResult]) -> dict[str, Outcome]:
             out[code] = Outcome("skipped", "; ".join(reasons), 0)
             continue
         lines = [c.measured for c in ran]
-        lines += [f"{c.plan.id}: not checked, {c.reason}" for c in mine if c.status == "skipped"]
+        lines += [f"not checked: {c.reason}" for c in mine if c.status == "skipped"]
         out[code] = Outcome("failed" if n else "passed", "\n".join(lines), n)
     return out
 
@@ -536,7 +601,7 @@ def run_quality(spec: Spec, tables: dict[str, pd.DataFrame], previous: dict[str,
     checks: list[CheckResult] = []
     runnable: list[Planned] = []
     for p in plans:
-        reason = _skip_reason(p, tables, absent, previous)
+        reason = _skip_reason(spec, p, tables, absent, previous)
         if reason:
             checks.append(CheckResult(p, "skipped", reason))
         else:
@@ -550,7 +615,7 @@ def run_quality(spec: Spec, tables: dict[str, pd.DataFrame], previous: dict[str,
     if runnable or rule_plans:
         try:
             batches = _build_batches(spec, tables, runnable + rule_plans, previous)
-            gx_ctx = _context(docs_dir)
+            gx_ctx = gx_context(docs_dir)
             raws = run_batches(gx_ctx, spec.return_, spec.year, batches, runnable + rule_plans, docs=docs_dir is not None)
             for p in runnable:
                 problem = check_raw(p, raws[p.id])
@@ -577,8 +642,7 @@ def run_quality(spec: Spec, tables: dict[str, pd.DataFrame], previous: dict[str,
             checks += [CheckResult(p, "errored", "the data-quality suite could not run") for p in runnable
                        if p.id not in {c.plan.id for c in checks}]
     outcomes = {**_outcomes(checks), **outcomes}
-    rows = [f for c in checks for f in c.findings]
-    findings = make_findings(rows)
+    findings = make_findings(_merge_spikes([f for c in checks for f in c.findings]))
     return QualityResult(findings, outcomes, checks, time.perf_counter() - t0, docs_index)
 
 
@@ -594,7 +658,7 @@ def rule_flags(spec: Spec, tables: dict[str, pd.DataFrame], codes: list[str] | N
     if not plans_run:
         return flags, errors
     batches = _build_batches(spec, tables, plans_run, None)
-    raws = run_batches(_context(), spec.return_, spec.year, batches, plans_run)
+    raws = run_batches(gx_context(), spec.return_, spec.year, batches, plans_run)
     for p in plans_run:
         problem = check_raw(p, raws[p.id])
         if problem:

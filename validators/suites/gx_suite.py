@@ -35,8 +35,12 @@ and where its results go):
 
 2. **Data-quality checks** from `specs/<return>/quality.yaml` (see `quality.py`): completeness,
    share of "not known" codes, volumes against last year, month gaps, date spikes and duplicate
-   records. Aggregate checks run on the canonical table (completeness, shares, duplicates) or on
-   a small derived table built by `gx_run.py` (volumes per month, records per date).
+   records. Completeness, shares and duplicates run on the canonical table; volumes and month
+   gaps on one small derived table (`months`: records per month of every dated table, this year
+   and last, 13 rows), date spikes on another (`dates`: records per date of every date field
+   checked). Both are built by `gx_run.py`; a column's name says what it holds
+   ("CINdetails.CINreferralDate:ratio_to_last_year_min100" is blank where last year had fewer
+   than 100 records), so GX Data Docs read on their own.
 
 Dates are always `pd.Timestamp` bounds, never strings: GX 1.24 on pandas 3 errors internally on
 string bounds and reports a failure with no rows.
@@ -58,7 +62,7 @@ from csc_returns.validators.suites.quality import (
 )
 
 # ------------------------------------------------------------------------------------- plans
-CondOp = Literal["null", "not_null", "in", "not_in", "eq", "ge"]
+CondOp = Literal["null", "not_null", "in", "not_in", "eq"]
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,6 @@ class Cond:
             return f"{self.field} is present"
         if self.op == "eq":
             return f"{self.field} == {self.value!r}"
-        if self.op == "ge":
-            return f"{self.field} >= {self.value!r}"
         return f"{self.field} {'in' if self.op == 'in' else 'not in'} {list(self.value)}"
 
 
@@ -88,7 +90,7 @@ class Planned:
     id: str  # unique within a return and year: "8500", "4220#not_null", "DQ-COMPLETENESS:Child.UPN"
     origin: Literal["rule", "dq"]
     code: str  # the catalogue rule code, or the DQ finding code
-    batch: str  # the batch it runs on: a canonical table, or a derived one ("T.F@months")
+    batch: str  # the batch it runs on: a canonical table, or a derived one (MONTHS_BATCH, DATES_BATCH)
     table: str  # the canonical table its findings are about
     type: str  # GX expectation type, snake case
     kwargs: dict[str, Any]
@@ -305,12 +307,13 @@ def record_columns(spec: Spec, table: str) -> list[str]:
     return cols + t.field_names
 
 
-def months_batch(table: str, date_field: str | None) -> str:
-    return f"{table}.{date_field}@months" if date_field else f"{table}@year"
+MONTHS_BATCH = "months"  # records per month of each dated table, and per table for the year
+DATES_BATCH = "dates"  # records per date of each date field checked for spikes
 
 
-def dates_batch(table: str, field_: str) -> str:
-    return f"{table}.{field_}@dates"
+def series(table: str, field_: str | None) -> str:
+    """The column prefix of one table (and date field) in the derived batches."""
+    return f"{table}.{field_}" if field_ else table
 
 
 def compile_quality(spec: Spec) -> list[Planned]:
@@ -352,32 +355,29 @@ def compile_quality(spec: Spec) -> list[Planned]:
                          column=c.field, value_set=codes, mostly=c.min)
         elif isinstance(c, Volume):
             what = f"per month of {c.date_field} and for the whole table" if c.date_field else "for the whole table"
-            plan("ratio", months_batch(t, c.date_field), "expect_column_values_to_be_between",
+            plan("ratio", MONTHS_BATCH, "expect_column_values_to_be_between",
                  (c.date_field,) if c.date_field else (),
                  f"{t} records this year ({what}) are {c.min_ratio:g} to {c.max_ratio:g} times last year's, "
-                 f"where last year had at least {c.min_records}.",
-                 where=(Cond("ge", "last_year", c.min_records),), needs_previous=True,
-                 column="ratio_to_last_year", min_value=c.min_ratio, max_value=c.max_ratio)
+                 f"where last year had at least {c.min_records} (the ratio is blank otherwise).",
+                 needs_previous=True, column=f"{series(t, c.date_field)}:ratio_to_last_year_min{c.min_records}",
+                 min_value=c.min_ratio, max_value=c.max_ratio)
         elif isinstance(c, MonthGap):
-            plan("", months_batch(t, c.date_field), "expect_column_values_to_be_between", (c.date_field,),
+            plan("", MONTHS_BATCH, "expect_column_values_to_be_between", (c.date_field,),
                  f"Every month of the collection period has at least {_pct(c.min_share_of_mean)} of the average "
                  f"month's {t} records by {c.date_field} (checked from {c.min_records} records in the period).",
-                 where=(Cond("eq", "scope", "month"), Cond("ge", "period_records", c.min_records)),
-                 column="share_of_monthly_mean",
-                 min_value=c.min_share_of_mean)
+                 column=f"{series(t, c.date_field)}:share_of_monthly_mean", min_value=c.min_share_of_mean)
         elif isinstance(c, DateSpike):
             if c.max_share is not None:
-                plan("field", dates_batch(t, c.field), "expect_column_values_to_be_between", (c.field,),
+                plan("field", DATES_BATCH, "expect_column_values_to_be_between", (c.field,),
                      f"No single date holds more than {_pct(c.max_share)} of {t}.{c.field} "
                      f"(checked from {c.min_records} dates).",
-                     where=(Cond("ge", "field_records", c.min_records),),
-                     column="share_of_field", max_value=c.max_share)
+                     column=f"{series(t, c.field)}:share_of_field", max_value=c.max_share)
             if c.max_share_of_month is not None:
-                plan("month", dates_batch(t, c.field), "expect_column_values_to_be_between", (c.field,),
+                plan("month", DATES_BATCH, "expect_column_values_to_be_between", (c.field,),
                      f"No single date holds more than {_pct(c.max_share_of_month)} of its month's {t}.{c.field} "
-                     f"dates (months with at least {c.min_month_records} dates).",
-                     where=(Cond("ge", "month_records", c.min_month_records),),
-                     column="share_of_month", max_value=c.max_share_of_month)
+                     f"dates (months with at least {c.min_month_records} dates; the share is blank otherwise).",
+                     column=f"{series(t, c.field)}:share_of_month_min{c.min_month_records}",
+                     max_value=c.max_share_of_month)
         elif isinstance(c, Duplicates):
             cols = record_columns(spec, t)
             plan("", t, "expect_compound_columns_to_be_unique", (),

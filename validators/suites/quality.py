@@ -25,9 +25,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from csc_returns.returns.spec import Spec, SpecError, _active, _load_yaml, _validate, specs_root
+from csc_returns.returns.spec import Spec, SpecError, specs_root
 
 CODES = {
     "completeness": "DQ-COMPLETENESS",
@@ -98,7 +99,7 @@ class Volume(_Check):
     date_field: str | None = None  # also per month of this date (within the collection period)
     min_ratio: float = Field(gt=0)
     max_ratio: float = Field(gt=0)
-    min_records: int = Field(20, ge=1)  # last year's count below this: that comparison is not made
+    min_records: int = Field(50, ge=1)  # last year's count below this: that comparison is not made
 
     @model_validator(mode="after")
     def _bounds(self) -> "Volume":
@@ -110,7 +111,7 @@ class Volume(_Check):
 class MonthGap(_Check):
     date_field: str
     min_share_of_mean: float = Field(gt=0, le=1)
-    min_records: int = Field(120, ge=1)  # records in the period below this: not checked
+    min_records: int = Field(240, ge=1)  # records in the period below this (20 a month): not checked
 
 
 class DateSpike(_Check):
@@ -147,10 +148,21 @@ class QualityFile(_Strict):
 AnyCheck = Completeness | UnknownShare | Volume | MonthGap | DateSpike | Duplicates
 
 
+def _active(c: _Check, year: int) -> bool:
+    return (c.since is None or c.since <= year) and (c.until is None or year <= c.until)
+
+
 @lru_cache(maxsize=None)
 def load_quality(return_: str) -> QualityFile:
     path = specs_root() / return_ / "quality.yaml"
-    q = _validate(QualityFile, _load_yaml(path), path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"cannot read spec file {path}: {exc}") from exc
+    try:
+        q = QualityFile.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(f"invalid spec file {path}:\n{exc}") from exc
     if q.return_ != return_:
         raise SpecError(f"{path}: return is {q.return_!r}, expected {return_!r}")
     return q
