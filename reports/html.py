@@ -393,6 +393,99 @@ def bar_chart_compare(cmp: Comparison) -> Markup:
     return Markup("".join(parts))
 
 
+# ------------------------------------------------------------------------------------ service planning
+_MEASURE_GROUP = {"count": "Counts", "percent": "Percentages", "rate_per_10000": "Rates per 10,000 children"}
+_MEASURE_UNIT = {"count": "", "percent": " %", "rate_per_10000": " per 10,000"}
+_YEAR_COLOUR = {"last": "#9aa0a6", "this": "#1a56b0"}
+
+
+def _number(text: Any) -> float | None:
+    """A published value as a number, or None (the suppression symbol, blank)."""
+    try:
+        return float(str(text).replace(",", ""))
+    except (TypeError, ValueError):
+        return None
+
+
+def bar_chart_planning(group: dict[str, Any], ident: str, symbol: str) -> Markup:
+    """Horizontal bars per headline of one measure: last year (grey) above this year (blue).
+
+    Only published values are drawn; a suppressed one has no bar and is labelled with the symbol."""
+    items = group["items"]
+    has_last = any(i["last"] is not None for i in items)
+    years = (["last"] if has_last else []) + ["this"]
+    labels = {"last": group["last_label"], "this": group["this_label"]}
+    bar_h, gap, top, left, right, width = 16, 14, 26, 330, 80, 900
+    row_h = bar_h * len(years) + gap
+    height = top + row_h * len(items) + 4
+    vals = [_number(i[y]["value"]) for i in items for y in years if i[y] is not None]
+    mx = max([v for v in vals if v is not None] or [0]) or 1
+    if group["measure"] == "percent":
+        mx = max(mx, 100.0)
+    desc = "; ".join(f"{i['label']}: " + ", ".join(f"{labels[y]} {i[y]['value'] if i[y] else 'not available'}"
+                                                  for y in years) for i in items)
+    parts = [_svg_open(width, height, f"Service planning: {group['title'].lower()}", desc, ident)]
+    for j, y in enumerate(years):  # legend: colour and word
+        x = left + j * 140
+        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{_YEAR_COLOUR[y]}"/>'
+                     f'<text x="{x + 17}" y="15" class="lbl">{escape(labels[y])}</text>')
+    unit = _MEASURE_UNIT.get(group["measure"], "")
+    for k, i in enumerate(items):
+        y0 = top + k * row_h
+        label = i["label"] if len(i["label"]) <= 44 else i["label"][:43] + "\u2026"
+        parts.append(f'<text x="{left - 8}" y="{y0 + bar_h * len(years) / 2 + 4:.1f}" text-anchor="end" '
+                     f'class="lbl">{escape(label)}</text>')
+        for j, yr in enumerate(years):
+            h = i[yr]
+            by = y0 + j * bar_h
+            value = h["value"] if h is not None else None
+            v = _number(value)
+            w = max(2.0, (width - left - right) * v / mx) if v else 0.0
+            if w:
+                parts.append(f'<rect x="{left}" y="{by + 1}" width="{w:.1f}" height="{bar_h - 2}" '
+                             f'fill="{_YEAR_COLOUR[yr]}"><title>{escape(labels[yr])}: {escape(value)}{unit}</title></rect>')
+            text = "not available" if value is None else (f"{value}{unit}" if v is not None else str(value))
+            if value == symbol:
+                text = f"{symbol} (suppressed)"
+            parts.append(f'<text x="{left + w + 6:.1f}" y="{by + bar_h - 4}" class="val">{escape(text)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def planning_context(planning: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The service-planning section: headlines from the suppressed tables only (returns/planning.py).
+
+    `planning` is what `planning_for_report` gave: figures, or `available: False` and a reason
+    (then the section shows only the notice)."""
+    if planning is None:
+        return None
+    if not planning.get("available"):
+        return {"available": False, "reason": str(planning.get("reason") or "no reason given")}
+    symbol = planning.get("symbol", "c")
+    this_label = _year_label(int(planning["year"]))
+    last_label = _year_label(int(planning["previous_year"])) if planning.get("previous_year") else None
+    rows, groups = [], {}
+    for ind in planning["indicators"]:
+        h = ind["this"]
+        label = h["title"] + (f": {h['category']}" if h.get("category") else "")
+        row = {"id": ind["id"], "label": label, "title": h["title"], "category": h.get("category"),
+               "measure": h["measure"], "measure_label": _MEASURE_GROUP.get(h["measure"], h["measure"]).rstrip("s"),
+               "unit": h["unit"], "this": h, "last": ind.get("last"), "numerator": h["numerator"],
+               "denominator": h["denominator"], "window": h["window"],
+               "suppressed": h["value"] == symbol or (ind.get("last") or {}).get("value") == symbol}
+        rows.append(row)
+        g = groups.setdefault(h["measure"], {"measure": h["measure"], "title": _MEASURE_GROUP.get(h["measure"], h["measure"]),
+                                             "items": [], "this_label": this_label, "last_label": last_label})
+        g["items"].append(row)
+    charts = []
+    for n, g in enumerate(g for m in ("count", "percent", "rate_per_10000") if (g := groups.get(m))):
+        charts.append({"title": g["title"], "svg": bar_chart_planning(g, f"chart-plan-{n}", symbol)})
+    return {"available": True, "symbol": symbol, "profile": planning.get("profile"),
+            "profile_description": planning.get("profile_description", ""), "this_label": this_label,
+            "last_label": last_label, "rows": rows, "charts": charts, "notices": planning.get("notices", []),
+            "any_suppressed": any(r["suppressed"] for r in rows), "rates": planning.get("rates")}
+
+
 # ------------------------------------------------------------------------------------ context
 def _code_key(code: str) -> tuple[int, str]:
     digits = re.match(r"\d+", code)
@@ -422,7 +515,7 @@ def _heat_class(n: int, mx: int) -> str:
 
 
 def build_context(result: RunResult, compare: Path | str | None = None,
-                  siblings: list[str] | None = None) -> dict[str, Any]:
+                  siblings: list[str] | None = None, planning: dict[str, Any] | None = None) -> dict[str, Any]:
     spec = result.spec
     records = findings_records(result)
     counts = result.counts()
@@ -605,6 +698,7 @@ def build_context(result: RunResult, compare: Path | str | None = None,
         "chart_compare": bar_chart_compare(cmp) if cmp is not None and cmp.error is None else Markup(""),
         "tables": tables,
         "siblings": siblings or [],
+        "planning": planning_context(planning),
         "data_json": Markup(script_json(data)),
         "sev_label": SEV_LABEL,
         "sev_plural": SEV_PLURAL,
@@ -614,8 +708,9 @@ def build_context(result: RunResult, compare: Path | str | None = None,
     }
 
 
-def render_report(result: RunResult, compare: Path | str | None = None, siblings: list[str] | None = None) -> str:
-    ctx = build_context(result, compare, siblings)
+def render_report(result: RunResult, compare: Path | str | None = None, siblings: list[str] | None = None,
+                  planning: dict[str, Any] | None = None) -> str:
+    ctx = build_context(result, compare, siblings, planning)
     css = _static("report.css")
     js = _static("report.js")
     csp = ("default-src 'none'; "
@@ -624,9 +719,11 @@ def render_report(result: RunResult, compare: Path | str | None = None, siblings
     return _env().get_template("report.html.j2").render(**ctx, css=Markup(css), js=Markup(js), csp=Markup(csp))
 
 
-def write_report(result: RunResult, path: Path | str, compare: Path | str | None = None) -> Path:
-    """Write the self-contained HTML report atomically; `compare` is a previous run's findings.json."""
+def write_report(result: RunResult, path: Path | str, compare: Path | str | None = None,
+                 planning: dict[str, Any] | None = None) -> Path:
+    """Write the self-contained HTML report atomically; `compare` is a previous run's findings.json;
+    `planning` what `returns.planning.planning_for_report` gave (None: no service-planning section)."""
     path = Path(path)
     siblings = [name for name in ("findings.xlsx", "findings.csv", "findings.json") if (path.parent / name).exists()]
-    html = render_report(result, compare, siblings)
+    html = render_report(result, compare, siblings, planning)
     return atomic_write(path, html.encode("utf-8"))

@@ -93,7 +93,10 @@ def _write_outputs(result, loaded, out_dir: Path, compare: Path | None = None) -
 
     write_xlsx(result, out_dir / "findings.xlsx")
 
-    write_report(result, out_dir / "report.html", compare=compare)
+    from csc_returns.returns.planning import planning_for_report
+
+    planning = planning_for_report(loaded, getattr(result, "previous_loaded", None))
+    write_report(result, out_dir / "report.html", compare=compare, planning=planning)
 
 
 def _check_gx_docs(no_gx: bool, gx_docs: Path | None) -> None:

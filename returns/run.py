@@ -80,6 +80,7 @@ def validate_tables(loaded: Loaded, previous: list[Path] | None = None, gx: bool
         tool_version=__version__,
     )
     result.seconds = time.perf_counter() - t0
+    result.previous_loaded = prev  # not a field (never serialised): last year's tables, for the report's planning section
     return result  # extracts (issue 5): validate() returns (result, loaded)
 
 
