@@ -45,6 +45,20 @@ class Return(str, Enum):
     ssda903 = "ssda903"
 
 
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"csc-returns {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Load, validate and emit the DfE children's social care returns (CIN census, SSDA903)."""
+
+
 def _fail(message: str, code: int = 2) -> None:
     err.print(f"[bold red]csc-returns:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
