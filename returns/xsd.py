@@ -30,7 +30,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from csc_returns.returns.spec import SUPPORTED_YEARS, Field_, Spec, SpecError, Table, resolve, specs_root
+from csc_returns.returns.spec import LOADABLE_YEARS, Field_, Spec, SpecError, Table, resolve, specs_root
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"
 _XS = f"{{{XS_NS}}}"
@@ -287,7 +287,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_xsd_files(root: Path | None = None, years: tuple[int, ...] = SUPPORTED_YEARS) -> list[Path]:
+def write_xsd_files(root: Path | None = None, years: tuple[int, ...] = LOADABLE_YEARS) -> list[Path]:
     """Regenerate `cin/xsd/CIN_<year>.xsd` under the specs folder `root` for every supported year."""
     written = []
     for year in years:
@@ -297,7 +297,7 @@ def write_xsd_files(root: Path | None = None, years: tuple[int, ...] = SUPPORTED
     return written
 
 
-def stale_xsd_files(root: Path | None = None, years: tuple[int, ...] = SUPPORTED_YEARS) -> list[Path]:
+def stale_xsd_files(root: Path | None = None, years: tuple[int, ...] = LOADABLE_YEARS) -> list[Path]:
     """Committed schemas that differ from what the spec generates now."""
     stale = []
     for year in years:
