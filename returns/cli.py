@@ -172,6 +172,35 @@ def validate(
     raise typer.Exit(result.exit_code(fail_on.value))
 
 
+def _finish_build(result, loaded, out_dir: Path, force: bool) -> None:
+    """The one gate before a return is written, whatever it was built from: refuse while rules
+    errored or error findings remain (unless --force), keep the XSD check even when forced,
+    then write the return and the report (which says when the return was forced)."""
+    from csc_returns.returns.writers import WriteError, write_return
+
+    errors = result.counts()["error"]
+    if result.errored_rules():
+        _write_outputs(result, loaded, out_dir)
+        _fail(f"{len(result.errored_rules())} rule(s) could not run, so the return was not written; see {out_dir / 'report.html'}")
+    if errors and not force:
+        _write_outputs(result, loaded, out_dir)
+        _print_human(result, out_dir)
+        _fail(f"{errors} error finding(s) remain, so the return was not written. Fix them, or use --force "
+              "(the report will say the return was forced).", code=1)
+    result.forced = bool(errors)
+    try:
+        written = write_return(loaded.tables, loaded.spec, out_dir)
+    except WriteError as exc:
+        _write_outputs(result, loaded, out_dir)
+        _fail(str(exc))
+    _write_outputs(result, loaded, out_dir)
+    _print_human(result, out_dir)
+    for p in written:
+        out.print(f"Wrote {p}", highlight=False)
+    if result.forced:
+        err.print(f"[yellow]Written with --force despite {errors} error finding(s); the report says so.[/]")
+
+
 @app.command()
 def build(
     inputs: Annotated[list[Path], typer.Argument(help="The return's input files (CIN XML, or 903 CSVs / folder).")],
@@ -194,34 +223,13 @@ def build(
         from csc_returns.returns.extracts_cli import build_extracts
 
         build_extracts(inputs, out_dir, year, return_.value if return_ else None, profile, la, force, previous,
-                       out=out, err=err, write_outputs=_write_outputs, print_human=_print_human, fail=_fail)
+                       out=out, err=err, finish=_finish_build)
         return
     # --- end extracts
     from csc_returns.returns.run import validate as run_validate
-    from csc_returns.returns.writers import WriteError, write_return
 
     result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None)
-    errors = result.counts()["error"]
-    if result.errored_rules():
-        _write_outputs(result, loaded, out_dir)
-        _fail(f"{len(result.errored_rules())} rule(s) could not run, so the return was not written; see {out_dir / 'report.html'}")
-    if errors and not force:
-        _write_outputs(result, loaded, out_dir)
-        _print_human(result, out_dir)
-        _fail(f"{errors} error finding(s) remain, so the return was not written. Fix them, or use --force "
-              "(the report will say the return was forced).", code=1)
-    result.forced = bool(errors)
-    try:
-        written = write_return(loaded.tables, loaded.spec, out_dir)
-    except WriteError as exc:
-        _write_outputs(result, loaded, out_dir)
-        _fail(str(exc))
-    _write_outputs(result, loaded, out_dir)
-    _print_human(result, out_dir)
-    for p in written:
-        out.print(f"Wrote {p}", highlight=False)
-    if result.forced:
-        err.print(f"[yellow]Written with --force despite {errors} error finding(s); the report says so.[/]")
+    _finish_build(result, loaded, out_dir, force)
 
 
 @app.command(context_settings={"allow_extra_args": False})

@@ -58,13 +58,12 @@ def dedupe_value_findings(result: Any) -> None:
 
 def build_extracts(inputs: list[Path], out_dir: Path, year: int | None, return_: str | None,
                    profile_path: Path | None, la: str | None, force: bool, previous: list[Path] | None,
-                   out: Console, err: Console, write_outputs: Callable, print_human: Callable,
-                   fail: Callable) -> None:
-    """`csc-returns build` for case-system extracts: read, validate exactly as a DfE file, write."""
+                   out: Console, err: Console, finish: Callable) -> None:
+    """`csc-returns build` for case-system extracts: read, validate exactly as a DfE file, then the
+    same gate and writers as a DfE file (`finish`, from cli.py)."""
     from csc_returns.returns.extracts import load_extracts
     from csc_returns.returns.extracts_profile import load_profile
     from csc_returns.returns.run import validate_tables
-    from csc_returns.returns.writers import WriteError, write_return
 
     profile = load_profile(profile_path)
     loaded, report = load_extracts(inputs, return_, year, profile, la=la)
@@ -75,27 +74,7 @@ def build_extracts(inputs: list[Path], out_dir: Path, year: int | None, return_:
         err.print(f"note: {n}", highlight=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_matches(report, out_dir / "extract_columns.csv")
-    errors = result.counts()["error"]
-    if result.errored_rules():
-        write_outputs(result, loaded, out_dir)
-        fail(f"{len(result.errored_rules())} rule(s) could not run, so the return was not written; see {out_dir / 'report.html'}")
-    if errors and not force:
-        write_outputs(result, loaded, out_dir)
-        print_human(result, out_dir)
-        fail(f"{errors} error finding(s) remain, so the return was not written. Fix them, or use --force "
-             "(the report will say the return was forced).", code=1)
-    result.forced = bool(errors)
-    try:
-        written = write_return(loaded.tables, loaded.spec, out_dir)
-    except WriteError as exc:
-        write_outputs(result, loaded, out_dir)
-        fail(str(exc))
-    write_outputs(result, loaded, out_dir)
-    print_human(result, out_dir)
-    for p in written:
-        out.print(f"Wrote {p}", highlight=False)
-    if result.forced:
-        err.print(f"[yellow]Written with --force despite {errors} error finding(s); the report says so.[/]")
+    finish(result, loaded, out_dir, force)
 
 
 # ------------------------------------------------------------------------------ profile init
