@@ -4,7 +4,9 @@ For each size it generates (once, cached under benchmarks/data/) a synthetic CIN
 SSDA903 return with last year's, then measures in a fresh subprocess per step, so that peak memory
 is that step's alone:
   - load: reading and coercing the files to canonical tables;
-  - validate: the whole `validate` run (load, Pandera, every rule, with --previous);
+  - validate: the whole `validate` run (load, Pandera, every rule, GX suites, with --previous);
+  - validate-nogx: the same without the Great Expectations suites (`--no-gx`), so the difference
+    is what GX adds, its import included;
   - report: writing report.html, findings.json/csv for that run.
 Wall time and peak resident memory (ru_maxrss) are printed as a table and written to
 benchmarks/results/latest.json. Compare figures only between runs on the same machine.
@@ -42,7 +44,7 @@ if step == "load":
     extra = {"rows": sum(len(t) for t in l.tables.values()), "load_findings": len(l.findings)}
 else:
     from csc_returns.returns.run import validate
-    result, loaded = validate(inputs, previous=previous)
+    result, loaded = validate(inputs, previous=previous, gx=(step != "validate-nogx"))
     extra = {"findings": int(len(result.findings)),
              "errored": result.errored_rules(),
              "rules": len(result.outcomes),
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000", help="numbers of CIN children, comma-separated")
     ap.add_argument("--returns", default="cin,ssda903")
-    ap.add_argument("--steps", default="load,validate,report")
+    ap.add_argument("--steps", default="load,validate,validate-nogx,report")
     args = ap.parse_args(argv)
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:

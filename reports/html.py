@@ -532,10 +532,12 @@ def build_context(result: RunResult, compare: Path | str | None = None,
                 "code": r["code"], "severity": r["severity"], "message": e.message, "explain": e.explain,
                 "notes": e.notes, "dfe": e.dfe, "load": is_load_code(r["code"]), "anchor": _anchor(r["code"]),
                 "records": 0, "children": set(), "fields": list(rule.fields) if rule else [],
-                "tables": list(rule.tables) if rule else [], "sevs": Counter(),
+                "tables": list(rule.tables) if rule else [], "sevs": Counter(), "whole": True,
             }
         d["records"] += 1
         d["sevs"][r["severity"]] += 1
+        if r["table"]:  # a rule with any record-level finding is not a whole-return rule
+            d["whole"] = False
         if r["child"]:
             d["children"].add(r["child"])
         for f in r["fields"]:
@@ -549,7 +551,10 @@ def build_context(result: RunResult, compare: Path | str | None = None,
         d["severity"] = d["sevs"].most_common(1)[0][0]
     order = lambda d: (sev_rank.get(d["severity"], 9), -d["records"], d["code"])  # noqa: E731
     load_rules = sorted((d for d in per.values() if d["load"]), key=order)
-    dfe_rules = sorted((d for d in per.values() if not d["load"] and not is_dq_code(d["code"])), key=order)
+    rule_level = [d for d in per.values() if not d["load"] and not is_dq_code(d["code"])]
+    # return-level rules (CIN 2883, 2886Q, 2887Q, 2888Q...) speak of the whole return, not a record
+    return_rules = sorted((d for d in rule_level if d["whole"]), key=order)
+    dfe_rules = sorted((d for d in rule_level if not d["whole"]), key=order)
     dq_rules = sorted((d for d in per.values() if is_dq_code(d["code"])), key=order)
 
     # outcomes: everything that did not run is listed, never hidden (data-quality checks are
@@ -635,7 +640,7 @@ def build_context(result: RunResult, compare: Path | str | None = None,
     months = month_buckets(records, spec.period_start, spec.period_end)
 
     # the data the page renders: dictionary-encoded to keep 10k findings small
-    codes = list(dict.fromkeys([d["code"] for d in load_rules + dfe_rules + dq_rules]))
+    codes = list(dict.fromkeys([d["code"] for d in load_rules + return_rules + dfe_rules + dq_rules]))
     code_ix = {c: i for i, c in enumerate(codes)}
     tables = sorted({r["table"] for r in records if r["table"]},
                     key=lambda t: ({t2: i for i, t2 in enumerate(spec.tables)}.get(t, 999), t))
@@ -682,6 +687,7 @@ def build_context(result: RunResult, compare: Path | str | None = None,
         "headline": headline,
         "load_rules": load_rules,
         "dfe_rules": dfe_rules,
+        "return_rules": return_rules,
         "dq_rules": dq_rules,
         "dq_checks": dq_checks(result),
         "status_counts": {**{s: status_counts.get(s, 0) for s in ("passed", "failed", "skipped")},
@@ -692,7 +698,7 @@ def build_context(result: RunResult, compare: Path | str | None = None,
         "skip_reasons": skip_reasons,
         "heat": heat_groups,
         "months": months,
-        "chart_rules": bar_chart_rules(load_rules + dfe_rules + dq_rules),
+        "chart_rules": bar_chart_rules(load_rules + return_rules + dfe_rules + dq_rules),
         "chart_months": bar_chart_months(months),
         "cmp": cmp,
         "chart_compare": bar_chart_compare(cmp) if cmp is not None and cmp.error is None else Markup(""),

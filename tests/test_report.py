@@ -363,3 +363,21 @@ def test_large_report_stays_small(tmp_path: Path) -> None:
     html = path.read_text(encoding="utf-8")
     assert len(data_block(html)["f"]) == len(r.findings)
     assert html.count("<tr") < 2000  # findings are rendered in pages by the browser, not all in the DOM
+
+
+def test_return_level_findings_are_shown_apart(tmp_path):
+    """CIN return-level rules (e.g. 2887Q) get their own section, not mixed with record findings."""
+    from csc_returns.reports.html import write_report
+    from csc_returns.returns.result import make_findings
+    from csc_returns.returns.run import validate
+
+    fixture = Path(__file__).parent / "fixtures" / "cin" / "small_2026.xml"
+    result, _ = validate([fixture], gx=False)
+    extra = make_findings([{"code": "2887Q", "severity": "query", "table": None, "row": None, "child": None,
+                            "fields": "Disability", "source": None, "value": "", "detail": ""}])
+    result.findings = pd.concat([result.findings, extra], ignore_index=True)
+    html = write_report(result, tmp_path / "r.html").read_text(encoding="utf-8")
+    whole = html[html.index('id="whole-return"'):html.index('id="by-rule"')]
+    assert "2887Q" in whole
+    by_rule = html[html.index('id="by-rule"'):html.index('id="by-child"')]
+    assert ">2887Q<" not in by_rule
