@@ -36,18 +36,23 @@ def _sort_key(code: str) -> tuple[int, str]:
     return (int(digits) if digits else 10**9, code)
 
 
+def format_rows(data: list[dict[str, Any]], columns: list[str], fmt: str) -> str:
+    """A listing as JSON or CSV (the `rules` and `rules --gx` commands share it)."""
+    if fmt == "json":
+        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    w.writerows(data)
+    return buf.getvalue()
+
+
 def listing(returns: list[str], year: int, fmt: str) -> str:
     if year not in SUPPORTED_YEARS:
         raise UsageError(f"collection year {year} is not supported; supported: {', '.join(map(str, SUPPORTED_YEARS))}")
     data = [r for ret in returns for r in rows(ret, year)]
-    if fmt == "json":
-        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(data)
-        return buf.getvalue()
+    if fmt in ("json", "csv"):
+        return format_rows(data, COLUMNS, fmt)
     if fmt == "markdown":
         return "\n".join(markdown(ret) for ret in returns)
     lines = [f"{r['return']:8} {r['code']:>8} {r['severity']:6} {r['kind']:18} {r['message']}" for r in data]

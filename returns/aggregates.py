@@ -131,6 +131,8 @@ class AggregatesFile(_Strict):
     populations: dict[str, Population]
     indicators: list[Indicator]
     extract: ExtractSpec = Field(default_factory=ExtractSpec)
+    # named groups of DfE codes the population functions test (short breaks, "started" RNE...)
+    code_groups: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> "AggregatesFile":
@@ -225,6 +227,14 @@ class Inputs:
     tables: dict[str, Frame]
     previous: dict[str, Frame] | None = None
     notices: list[str] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # aggregates.yaml code_groups
+
+    def codes(self, group: str) -> list[str]:
+        """A named code group from specs/<return>/aggregates.yaml (codes are data, not code)."""
+        try:
+            return self.groups[group]
+        except KeyError:
+            raise SpecError(f"{self.return_} aggregates.yaml has no code group {group!r}") from None
 
     @property
     def start(self) -> pd.Timestamp:
@@ -390,10 +400,6 @@ def cpp_started(x: Inputs) -> Frame:
 
 
 # --------------------------------------------------------------------------- SSDA903 populations
-SHORT_BREAKS = ["V3", "V4"]
-TEMPORARY = ["T0", "T1", "T2", "T3", "T4"]
-FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
-ADOPTION = ["A3", "A4", "A5", "A6"]
 
 
 def _episodes(x: Inputs, history: bool = False) -> Frame:
@@ -403,17 +409,18 @@ def _episodes(x: Inputs, history: bool = False) -> Frame:
     if history and x.previous and "Episodes" in x.previous:
         prev = x.previous["Episodes"]
         prev = prev[prev["DEC"].notna() & (prev["DEC"] < x.start)]
-        e = Inputs(x.return_, x.year, x.tables, {"Episodes": prev}).with_history("Episodes", ["CHILD", "DECOM"])
+        e = Inputs(x.return_, x.year, x.tables, {"Episodes": prev}, groups=x.groups).with_history(
+            "Episodes", ["CHILD", "DECOM"])
     else:
         e = x.table("Episodes")
-    e = e[~e["LS"].isin(SHORT_BREAKS)].copy()
+    e = e[~e["LS"].isin(x.codes("short_breaks"))].copy()
     e["child"] = _child_key(e, "CHILD")
     return e.sort_values(["child", "DECOM", "DEC"], na_position="last").reset_index(drop=True)
 
 
-def _placement_runs(e: Frame, new_on: list[str]) -> Frame:
+def _placement_runs(x: Inputs, e: Frame, new_on: list[str]) -> Frame:
     """Number each child's placements: a run of episodes starts when `new_on` says so (see the spec)."""
-    temp = e["PLACE"].isin(TEMPORARY)
+    temp = e["PLACE"].isin(x.codes("temporary_placements"))
     after_temp = temp.groupby(e["child"]).shift(fill_value=False).astype(bool)
     nt = e[~temp].copy()
     nt["after_temp"] = after_temp[~temp]
@@ -425,18 +432,19 @@ def _placement_runs(e: Frame, new_on: list[str]) -> Frame:
     first = g.cumcount() == 0
     returned = (nt["after_temp"] & (nt["PLACE"] == prev_place).fillna(False)
                 & (post == prev_post).fillna(False) & post.notna())
-    adopt_same = nt["PLACE"].isin(["A3", "A5"]) & prev_place.isin(FOSTER).fillna(False)
+    foster, adoption = x.codes("foster_placements"), x.codes("adoption_placements")
+    adopt_same = nt["PLACE"].isin(x.codes("adoption_with_current_carers")) & prev_place.isin(foster).fillna(False)
     new = nt["RNE"].isin(new_on) & ~returned & ~adopt_same
-    nt["carries_on_adoption"] = (nt["PLACE"].isin(ADOPTION) & ~prev_place.isin(ADOPTION).fillna(True)
+    nt["carries_on_adoption"] = (nt["PLACE"].isin(adoption) & ~prev_place.isin(adoption).fillna(True)
                                  & (prev_dec == nt["DECOM"]).fillna(False))
-    nt["new"] = first | (nt["RNE"] == "S") | new
+    nt["new"] = first | nt["RNE"].isin(x.codes("started_rne")) | new
     nt["run"] = nt.groupby("child")["new"].cumsum()
     return nt
 
 
 def placements_in_year(x: Inputs, e: Frame) -> pd.Series:
     """Placements (S/P/B/T/U starts, see the spec) open at any time in the year, per child."""
-    nt = _placement_runs(e, ["S", "P", "B", "T", "U"])
+    nt = _placement_runs(x, e, x.codes("new_placement_rne"))
     far = pd.Timestamp("2262-01-01")
     spans = nt.assign(end=nt["DEC"].fillna(far)).groupby(["child", "run"]).agg(start=("DECOM", "min"), end=("end", "max"))
     overlap = (spans["start"] <= x.end) & (spans["end"] >= x.start)
@@ -445,8 +453,9 @@ def placements_in_year(x: Inputs, e: Frame) -> pd.Series:
 
 def long_term_stability(x: Inputs, e: Frame, at_end: Frame) -> Frame:
     """cohort_lt: under 16 and looked after for 2.5 years; stable: same carer for 2 years (spec)."""
-    nt = _placement_runs(e, ["S", "P", "B"])
-    nt = nt.assign(new=nt["new"] & ~(nt["carries_on_adoption"] & (nt["RNE"] != "S")))
+    started = x.codes("started_rne")
+    nt = _placement_runs(x, e, x.codes("new_carer_rne"))
+    nt = nt.assign(new=nt["new"] & ~(nt["carries_on_adoption"] & ~nt["RNE"].isin(started)))
     nt["run"] = nt.groupby("child")["new"].cumsum()
     run_start = nt.groupby(["child", "run"])["DECOM"].min()
     # the latest non-temporary episode started by 31 March: the current placement, or the one a child on
@@ -454,7 +463,7 @@ def long_term_stability(x: Inputs, e: Frame, at_end: Frame) -> Frame:
     open_ = nt[nt["DECOM"] <= x.end].drop_duplicates("child", keep="last")
     keys = pd.MultiIndex.from_arrays([open_["child"], open_["run"]], names=["child", "run"])
     current_run_start = pd.Series(run_start.reindex(keys).to_numpy(), index=open_["child"].to_numpy())
-    starts = e[(e["RNE"] == "S") & (e["DECOM"] <= x.end)].groupby("child")["DECOM"].max()
+    starts = e[e["RNE"].isin(started) & (e["DECOM"] <= x.end)].groupby("child")["DECOM"].max()
     earliest = e.groupby("child")["DECOM"].min()
     care_start = starts.reindex(earliest.index).fillna(earliest)
     unknown = ~earliest.index.isin(starts.index)
@@ -499,14 +508,14 @@ def cla_open_at_end(x: Inputs) -> Frame:
 @population("cla_started")
 def cla_started(x: Inputs) -> Frame:
     e = _episodes(x)
-    s = e[(e["RNE"] == "S") & x.in_year(e["DECOM"])].sort_values("DECOM").drop_duplicates("child", keep="first")
+    s = e[e["RNE"].isin(x.codes("started_rne")) & x.in_year(e["DECOM"])].sort_values("DECOM").drop_duplicates("child", keep="first")
     return s.assign(category_of_need=s["CIN"])
 
 
 @population("cla_ceased")
 def cla_ceased(x: Inputs) -> Frame:
     e = _episodes(x)
-    c = e[x.in_year(e["DEC"]) & e["REC"].notna() & (e["REC"] != "X1")]
+    c = e[x.in_year(e["DEC"]) & e["REC"].notna() & ~e["REC"].isin(x.codes("continuing_rec"))]
     c = c.sort_values("DEC").drop_duplicates("child", keep="last")
     return c.assign(reason=c["REC"])
 
@@ -527,8 +536,9 @@ def cla_during_year(x: Inputs) -> Frame:
     e = _episodes(x)
     during = e[(e["DECOM"] <= x.end) & (e["DEC"].isna() | (e["DEC"] >= x.start))].drop_duplicates("child")
     m = _missing_in_year(x)
-    during = during.assign(missing=_yes(during["child"].isin(set(m.loc[m["type"] == "M", "child"]))),
-                           away=_yes(during["child"].isin(set(m.loc[m["type"] == "A", "child"]))))
+    missing, away = m["type"].isin(x.codes("missing")), m["type"].isin(x.codes("away"))
+    during = during.assign(missing=_yes(during["child"].isin(set(m.loc[missing, "child"]))),
+                           away=_yes(during["child"].isin(set(m.loc[away, "child"]))))
     return during
 
 
@@ -544,7 +554,7 @@ def care_leavers(x: Inputs, min_age: int = 17, max_age: int = 21) -> Frame:
     before_april = (dob.dt.month < 4)  # birthday falls Jan-Mar of year Y, else Apr-Dec of Y-1
     birthday_year = pd.Series(np.where(before_april.fillna(False), x.year, x.year - 1), index=o.index)
     age = (birthday_year - dob.dt.year).astype("Int64").where(dob.notna())
-    keep = (age >= min_age) & (age <= max_age) & ~o["IN_TOUCH"].isin(["DIED", "RHOM"])
+    keep = (age >= min_age) & (age <= max_age) & ~o["IN_TOUCH"].isin(x.codes("care_leavers_excluded"))
     out = o[keep.fillna(False)].assign(age=age[keep.fillna(False)])
     out["age_group"] = pd.Series(np.where(out["age"] <= 18, "17to18", "19to21"), index=out.index, dtype="string")
     return out
@@ -606,7 +616,7 @@ def compute(return_: str, year: int, tables: dict[str, Frame], previous: dict[st
             population_size: int | None = None, notices: list[str] | None = None) -> list[IndicatorTable]:
     """Every active indicator of one return as a table of true counts."""
     af = load_aggregates(return_)
-    x = Inputs(return_, year, tables, previous, notices if notices is not None else [])
+    x = Inputs(return_, year, tables, previous, notices if notices is not None else [], af.code_groups)
     indicators = active_indicators(af, year)
     pops: dict[str, Frame] = {}
     out: list[IndicatorTable] = []

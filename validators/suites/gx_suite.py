@@ -48,9 +48,6 @@ string bounds and reports a failure with no rows.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -419,14 +416,10 @@ def listing_rows(return_: str, year: int) -> list[dict[str, Any]]:
 def listing(returns: list[str], year: int, fmt: str) -> str:
     """`csc-returns rules --gx`: every expectation of the year's suites."""
     data = [r for ret in returns for r in listing_rows(ret, year)]
-    if fmt == "json":
-        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(data)
-        return buf.getvalue()
+    if fmt in ("json", "csv"):
+        from csc_returns.reports.ruledocs import format_rows
+
+        return format_rows(data, LIST_COLUMNS, fmt)
     lines: list[str] = []
     for ret in returns:
         spec = resolve(ret, year)
