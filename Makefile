@@ -20,7 +20,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/csc-returns validate $(SAMPLE)/cin/CIN_Census_2026.xml --previous $(SAMPLE)/cin_previous/CIN_Census_2025.xml --out $(OUT)/cin
-	$(BIN)/csc-returns validate $(SAMPLE)/ssda903 --previous $(SAMPLE)/ssda903_previous --out $(OUT)/ssda903
+	$(BIN)/csc-returns validate $(SAMPLE)/ssda903 --previous $(SAMPLE)/ssda903_previous --out $(OUT)/ssda903 \
+		--la 999 --postcodes $(SAMPLE)/reference/postcodes.csv --ofsted $(SAMPLE)/reference/ofsted.csv
 	@echo "Reports: $(abspath $(OUT))/cin/report.html and $(abspath $(OUT))/ssda903/report.html"
 
 test: $(STAMP)

@@ -82,6 +82,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "period": {"start": result.spec.period_start.isoformat(), "end": result.spec.period_end.isoformat()},
         "la": result.la,
         "inputs": [{"path": i.path, "sha256": i.sha256, "table": i.table, "rows": i.rows} for i in result.inputs],
+        "reference": result.reference,
         "previous_inputs": [{"path": i.path, "sha256": i.sha256, "table": i.table, "rows": i.rows}
                             for i in result.previous_inputs],
         "started": result.started.isoformat(timespec="seconds"),

@@ -11,7 +11,9 @@ from csc_returns.returns.errors import UsageError
 from csc_returns.returns.spec import RETURNS, SUPPORTED_YEARS, load_rules, resolve, resolve_rule
 from csc_returns.validators.catalogue import checks
 
-COLUMNS = ["return", "code", "severity", "message", "kind", "level", "tables", "fields", "years", "status"]
+# `needs`: what besides the return a rule reads (previous, postcodes, la, ofsted); without it the
+# rule is skipped, so an analyst can see which options (--previous, --la, --ofsted) a run wants
+COLUMNS = ["return", "code", "severity", "message", "kind", "level", "tables", "fields", "years", "status", "needs"]
 
 
 def _years(return_: str, code: str) -> list[int]:
@@ -27,6 +29,7 @@ def rows(return_: str, year: int) -> list[dict[str, Any]]:
             "level": r.level, "tables": ";".join(r.tables), "fields": ";".join(r.fields),
             "years": ";".join(str(y) for y in _years(return_, code)),
             "status": "not_implemented" if r.kind == "not_implemented" else "implemented",
+            "needs": ";".join(r.needs),
         })
     return out
 
@@ -112,7 +115,8 @@ def explain(code: str, year: int, return_: str | None = None) -> str:
             text += ["", f"Example of a failing record ({fail.name}):"]
             for table, recs in fail.tables.items():
                 for rec in recs:
-                    shown = {k: v for k, v in rec.items() if not k.startswith("_")}
+                    # surrogate keys are noise here; the 903 XML UASC flag is what the rule reads
+                    shown = {k: v for k, v in rec.items() if not k.startswith("_") or k == "_uasc"}
                     text.append(f"  {table}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
         parts.append("\n".join(text))
     return "\n\n".join(parts) + "\n"

@@ -37,6 +37,7 @@ from csc_returns.returns.disclosure import (
     REASON, TOTAL, CountTable, DisclosureError, Profile, get_profile, protect, verify_all,
 )
 from csc_returns.returns.errors import UsageError
+from csc_returns.returns.authorities import population_file
 from csc_returns.returns.spec import (
     RETURNS, SpecError, Table, _active, _load_yaml, _validate, load_codesets, resolve, specs_root,
 )
@@ -194,9 +195,8 @@ class PopulationEstimate:
                 "source": self.source, "vintage": self.vintage}
 
 
-@lru_cache(maxsize=None)
 def _population_file() -> dict[str, Any]:
-    return _load_yaml(specs_root() / "common" / "population.yaml")
+    return population_file()
 
 
 def population_estimate(la: str | None, year: int) -> PopulationEstimate | None:
@@ -724,7 +724,9 @@ def service_planning_summary(source: AggregateResult | Path | str | dict[str, An
 
 # --------------------------------------------------------------------------- run
 def split_inputs(paths: list[Path]) -> dict[str, list[Path]]:
-    """CIN census XML files versus SSDA903 CSV files (folders are looked into)."""
+    """CIN census XML files versus SSDA903 CSV files or XML file (folders are looked into)."""
+    from csc_returns.returns.load import xml_return  # by the root element: <EXPSSDA903> is SSDA903
+
     out: dict[str, list[Path]] = {"cin": [], "ssda903": []}
     for p in map(Path, paths or []):
         if not p.exists():
@@ -732,7 +734,7 @@ def split_inputs(paths: list[Path]) -> dict[str, list[Path]]:
         files = sorted(c for c in p.iterdir() if c.is_file()) if p.is_dir() else [p]
         for f in files:
             if f.suffix.lower() == ".xml":
-                out["cin"].append(f)
+                out[xml_return(f)].append(f)
             elif f.suffix.lower() == ".csv":
                 out["ssda903"].append(f)
     return {k: v for k, v in out.items() if v}

@@ -131,7 +131,7 @@ def _check_gx_docs(no_gx: bool, gx_docs: Path | None) -> None:
 
 @app.command()
 def validate(
-    inputs: Annotated[list[Path], typer.Argument(help="CIN census XML file, or SSDA903 CSV files / a folder of them.")],
+    inputs: Annotated[list[Path], typer.Argument(help="CIN census XML file, or SSDA903 CSV files / a folder of them, or one SSDA903 XML file.")],
     year: Annotated[Optional[int], typer.Option(help="Collection (end) year, e.g. 2026 for 2025-26. Detected if omitted.")] = None,
     previous: Annotated[Optional[list[Path]], typer.Option("--previous", help="Last year's return, for rules that compare years.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write report.html, findings.json/.csv/.xlsx here.")] = None,
@@ -142,13 +142,19 @@ def validate(
     # --- GX (issue 7)
     no_gx: Annotated[bool, typer.Option("--no-gx", help="Skip the Great Expectations data-quality suites (DQ-* warnings).")] = False,
     gx_docs: Annotated[Optional[Path], typer.Option("--gx-docs", help="Also build GX Data Docs in this folder (for teams that use GX).")] = None,
+    # --- reference data (issue 4): the reporting LA, local postcodes, the Ofsted URN lookup
+    la: Annotated[Optional[str], typer.Option("--la", help="Your LA: DfE three-digit number (e.g. 876) or ONS code. 903 rules that compare the placement LA with yours need it.")] = None,
+    postcodes: Annotated[Optional[Path], typer.Option("--postcodes", help="Extra postcodes (CSV: postcode, la, easting, northing), looked up before the bundled ONS Postcode Directory.")] = None,
+    ofsted: Annotated[Optional[list[Path]], typer.Option("--ofsted", help="Ofsted URN lookup: the social care providers and children's homes lists (XLSX/CSV), for the 903 URN rules.")] = None,
 ) -> None:
     """Validate a return against the DfE specification and rules for its collection year."""
+    from csc_returns.returns.reference import reference_for
     from csc_returns.returns.run import validate as run_validate
 
     _check_gx_docs(no_gx, gx_docs)
+    reference = reference_for(la, postcodes, ofsted)
     result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None,
-                                  gx=not no_gx, gx_docs=gx_docs)
+                                  gx=not no_gx, gx_docs=gx_docs, reference=reference)
     # --- end GX
     for n in loaded.notices:
         err.print(f"note: {n}", highlight=False)
@@ -211,24 +217,29 @@ def build(
     previous: Annotated[Optional[list[Path]], typer.Option("--previous", help="Last year's return.")] = None,
     # --- extracts (issue 5): case-system CSV/XLSX extracts and SSD tables, with an optional profile
     profile: Annotated[Optional[Path], typer.Option("--profile", help="Extract profile (YAML, docs/profiles.md).")] = None,
-    la: Annotated[Optional[str], typer.Option("--la", help="LA number for a CIN return built from extracts.")] = None,
+    la: Annotated[Optional[str], typer.Option("--la", help="Your LA: DfE three-digit number (e.g. 876) or ONS code; the LA number of a CIN return built from extracts, and for the 903 placement-LA rules.")] = None,
+    postcodes: Annotated[Optional[Path], typer.Option("--postcodes", help="Extra postcodes (CSV: postcode, la, easting, northing), looked up before the bundled ONS Postcode Directory.")] = None,
+    ofsted: Annotated[Optional[list[Path]], typer.Option("--ofsted", help="Ofsted URN lookup: the social care providers and children's homes lists (XLSX/CSV).")] = None,
 ) -> None:
     """Validate, then write the return files in DfE layout (refused while errors remain, unless --force).
 
     INPUTS may also be case-system extracts (CSV/XLSX, any layout, or SSD tables): then give --return
     and --year, and optionally --profile."""
     from csc_returns.returns.extracts import is_extract_input
+    from csc_returns.returns.reference import reference_for
 
+    reference = reference_for(la, postcodes, ofsted)
     if is_extract_input(inputs, return_.value if return_ else None, profile):
         from csc_returns.returns.extracts_cli import build_extracts
 
         build_extracts(inputs, out_dir, year, return_.value if return_ else None, profile, la, force, previous,
-                       out=out, err=err, finish=_finish_build)
+                       out=out, err=err, finish=_finish_build, reference=reference)
         return
     # --- end extracts
     from csc_returns.returns.run import validate as run_validate
 
-    result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None)
+    result, loaded = run_validate(inputs, previous=previous, year=year, return_=return_.value if return_ else None,
+                                  reference=reference)
     _finish_build(result, loaded, out_dir, force)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+
+if TYPE_CHECKING:
+    from csc_returns.returns.reference import Reference
 
 # pandas and the extract readers are imported inside the commands: the CLI starts fast
 
@@ -58,7 +61,7 @@ def dedupe_value_findings(result: Any) -> None:
 
 def build_extracts(inputs: list[Path], out_dir: Path, year: int | None, return_: str | None,
                    profile_path: Path | None, la: str | None, force: bool, previous: list[Path] | None,
-                   out: Console, err: Console, finish: Callable) -> None:
+                   out: Console, err: Console, finish: Callable, reference: Reference | None = None) -> None:
     """`csc-returns build` for case-system extracts: read, validate exactly as a DfE file, then the
     same gate and writers as a DfE file (`finish`, from cli.py)."""
     from csc_returns.returns.extracts import load_extracts
@@ -68,7 +71,7 @@ def build_extracts(inputs: list[Path], out_dir: Path, year: int | None, return_:
     profile = load_profile(profile_path)
     loaded, report = load_extracts(inputs, return_, year, profile, la=la)
     print_matches(report, out)
-    result = validate_tables(loaded, previous)
+    result = validate_tables(loaded, previous, reference=reference)
     dedupe_value_findings(result)
     for n in loaded.notices:
         err.print(f"note: {n}", highlight=False)

@@ -13,9 +13,12 @@ import pandas as pd
 from csc_returns.returns.coerce import coerce_table, empty_table
 from csc_returns.returns.errors import LoadError, UsageError
 from csc_returns.returns.load_903 import expand_inputs, read_903, recognise, read_csv
+from csc_returns.returns.load_903_xml import ROOT as SSDA903_ROOT
+from csc_returns.returns.load_903_xml import episode_starts, read_903_xml
 from csc_returns.returns.load_cin import read_cin, reference_date
 from csc_returns.returns.result import InputFile
 from csc_returns.returns.spec import SUPPORTED_YEARS, Spec, SpecError, resolve
+from csc_returns.returns.xml_stream import root_name
 
 
 @dataclass
@@ -44,12 +47,25 @@ def collection_year_of(date: dt.date) -> int:
     return date.year + 1 if date.month >= 4 else date.year
 
 
+def _xmls(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if p.is_file() and p.suffix.lower() == ".xml"]
+
+
+def xml_return(path: Path) -> str:
+    """The return an XML file holds, by its root element: <EXPSSDA903> is SSDA903, anything else
+    goes to the CIN loader (which says so when it is no <Message> either)."""
+    return "ssda903" if root_name(path) == SSDA903_ROOT else "cin"
+
+
 def detect_return(paths: list[Path]) -> str:
     for p in paths:
         if not p.exists():
             raise LoadError(f"{p}: no such file or folder.")
-    if any(p.is_file() and p.suffix.lower() == ".xml" for p in paths):
-        return "cin"
+    kinds = {xml_return(p) for p in _xmls(paths)}
+    if len(kinds) > 1:
+        raise UsageError("the XML files hold different returns (CIN census and SSDA903); validate one return at a time.")
+    if kinds:
+        return kinds.pop()
     csvs, _ = expand_inputs(paths)
     if csvs:
         return "ssda903"
@@ -78,8 +94,15 @@ def detect_year(return_: str, paths: list[Path]) -> int:
                 f"{ref!r}); give it with --year."
             ) from None
         return collection_year_of(d)
-    csvs, _ = expand_inputs(paths)
     probe = resolve("ssda903", max(SUPPORTED_YEARS))
+    xmls = _xmls(paths)
+    if xmls:  # the XML form has no collection year element either: the latest DECOM, as for CSV
+        year = _latest_year(pd.Series(episode_starts(xmls[0], probe), dtype="string"), probe.date_format)
+        if year is None:
+            raise UsageError(f"{xmls[0]}: cannot tell the SSDA903 collection year (no readable EPISODE/DECOM "
+                             "dates, and the XML form has no collection year); give it with --year.")
+        return year
+    csvs, _ = expand_inputs(paths)
     for p in csvs:
         try:
             f = read_csv(p)
@@ -87,10 +110,31 @@ def detect_year(return_: str, paths: list[Path]) -> int:
             continue
         table, _ = recognise(f.header, probe)
         if table is not None and table.name == "Episodes" and "DECOM" in f.frame:
-            dates = pd.to_datetime(f.frame["DECOM"].str.strip(), format=probe.date_format, errors="coerce").dropna()
-            if len(dates):
-                return collection_year_of(dates.max().date())
+            year = _latest_year(f.frame["DECOM"], probe.date_format)
+            if year is not None:
+                return year
     raise UsageError("cannot tell the SSDA903 collection year (no readable episodes.csv DECOM dates); give it with --year.")
+
+
+def _latest_year(decom: pd.Series, date_format: str) -> int | None:
+    """The collection year of the latest readable episode start date, if any."""
+    dates = pd.to_datetime(decom.str.strip(), format=date_format, errors="coerce").dropna()
+    return collection_year_of(dates.max().date()) if len(dates) else None
+
+
+def _load_903_xml(paths: list[Path], spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]],
+                                                         list[InputFile], set[str]]:
+    """One SSDA903 XML file: its raw tables; tables it has no form for are absent, as for CSV."""
+    xmls = _xmls(paths)
+    if len(xmls) != 1 or len(paths) != 1:
+        raise UsageError("give one SSDA903 XML file on its own, or SSDA903 CSV files "
+                         f"(got {', '.join(str(p) for p in paths)}).")
+    raw, findings = read_903_xml(xmls[0], spec)
+    absent = set(spec.tables) - set(raw)
+    findings += [{"code": "LOAD-TABLE-MISSING", "severity": "warning", "table": name,
+                  "detail": f"the SSDA903 XML form has no {name} table; rules on {name} are skipped"}
+                 for name in spec.tables if name in absent]
+    return raw, findings, [InputFile(str(xmls[0]), sha256(xmls[0]), None, len(raw["Header"]))], absent
 
 
 def load(paths: list[Path], return_: str | None = None, year: int | None = None,
@@ -113,6 +157,8 @@ def load(paths: list[Path], return_: str | None = None, year: int | None = None,
             raise UsageError(f"give exactly one CIN census XML file (got {len(xmls)}).")
         raw, findings = read_cin(xmls[0], spec)
         inputs = [InputFile(str(xmls[0]), sha256(xmls[0]), None, 0)]
+    elif _xmls(paths):
+        raw, findings, inputs, absent = _load_903_xml(paths, spec)
     else:
         csvs, skipped = expand_inputs(paths)
         if skipped:

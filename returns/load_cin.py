@@ -8,7 +8,6 @@ without an ID or sharing one stay apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +16,11 @@ from lxml import etree
 
 from csc_returns.returns.errors import LoadError
 from csc_returns.returns.spec import Spec, Table
-
-
-@dataclass
-class _Node:
-    """What the children of one element may be: tag -> field name | sub-node | nested table."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    groups: dict[str, "_Node"] = field(default_factory=dict)
-    tables: dict[str, str] = field(default_factory=dict)
-
-
-def _insert(node: _Node, path: str, kind: str, name: str) -> None:
-    steps = path.split("/")
-    for step in steps[:-1]:
-        node = node.groups.setdefault(step, _Node())
-    getattr(node, kind)[steps[-1]] = name
+from csc_returns.returns.xml_stream import Node as _Node
+from csc_returns.returns.xml_stream import insert as _insert
+from csc_returns.returns.xml_stream import local as _local
+from csc_returns.returns.xml_stream import (not_well_formed, parser_kwargs, refuse_doctype, string_frame,
+                                            unknown_element, with_rows)
 
 
 def compile_tree(spec: Spec) -> dict[str, _Node]:
@@ -45,12 +33,6 @@ def compile_tree(spec: Spec) -> dict[str, _Node]:
         if t.parent and t.parent in nodes and t.xml:
             _insert(nodes[t.parent], t.xml, "tables", t.name)
     return nodes
-
-
-def _local(tag: Any) -> str | None:
-    if not isinstance(tag, str):  # comments and processing instructions
-        return None
-    return tag.rpartition("}")[2]
 
 
 class _Reader:
@@ -104,41 +86,14 @@ class _Reader:
                 self._unknown(table, rec, child_id, f"{_local(path)}/{tag}", sub, "unknown element")
 
     def _unknown(self, table: str, rec: dict[str, Any], child_id: Any, where: str, elem: Any, what: str) -> None:
-        self.unknown.append(
-            {
-                "code": "LOAD-ELEMENT-UNKNOWN",
-                "severity": "warning",
-                "table": table,
-                "child": child_id,
-                "fields": _local(elem.tag),
-                "source": f"{self.name}:{elem.sourceline}",
-                "value": (elem.text or "").strip()[:80],
-                "detail": f"{what} <{where}>",
-                "_rec": rec,
-            }
-        )
-
-
-def _parser_kwargs() -> dict[str, Any]:
-    # Untrusted input: no entities, no DTD, no network, no huge-tree tricks.
-    return dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
-
-
-def _refuse_doctype(path: Path) -> None:
-    with path.open("rb") as fh:
-        head = fh.read(65536)
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise LoadError(
-            f"{path}: the file contains a DOCTYPE or ENTITY declaration. CIN census files never do; "
-            "it was not read, for safety (entity expansion can leak files or exhaust memory)."
-        )
+        self.unknown.append(unknown_element(self.name, table, child_id, where, elem, what, rec))
 
 
 def read_cin(path: Path, spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
     """Stream a CIN census file into raw string tables (plus `_source` and surrogate keys)."""
     if path.stat().st_size == 0:
         raise LoadError(f"{path}: the file is empty.")
-    _refuse_doctype(path)
+    refuse_doctype(path, "CIN census")
     reader = _Reader(spec, path)
     child_table = spec.tables["Child"]
     header = spec.tables.get("Header")
@@ -146,7 +101,7 @@ def read_cin(path: Path, spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict
     root_tag: str | None = None
     try:
         ctx = etree.iterparse(
-            str(path), events=("start", "end"), tag=("{*}Message", "{*}Child", "{*}Header"), **_parser_kwargs()
+            str(path), events=("start", "end"), tag=("{*}Message", "{*}Child", "{*}Header"), **parser_kwargs()
         )
         for event, elem in ctx:
             tag = _local(elem.tag)
@@ -167,9 +122,7 @@ def read_cin(path: Path, spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict
                 reader._walk(elem, header_node, "Header", rec, None, "Header")
                 elem.clear(keep_tail=False)
     except etree.XMLSyntaxError as exc:
-        line = getattr(exc, "lineno", None) or (exc.position[0] if getattr(exc, "position", None) else "?")
-        raise LoadError(f"{path}: line {line}: the XML is not well formed ({exc.msg}). "
-                        "The file may be truncated; re-export it.") from None
+        raise not_well_formed(path, exc) from None
     if root_tag is None:
         raise LoadError(f"{path}: no <Message> root element; this is not a CIN census file.")
     tables: dict[str, pd.DataFrame] = {}
@@ -178,18 +131,8 @@ def read_cin(path: Path, spec: Spec) -> tuple[dict[str, pd.DataFrame], list[dict
         cols = ["_source"] + spec.key_columns(name) + t.field_names
         if name != "Header" and t.child_field not in cols:
             cols.insert(1, t.child_field)
-        df = pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
-        for c in df.columns:
-            if c.startswith("_") and c != "_source":
-                df[c] = df[c].astype("Int64")
-            else:
-                df[c] = df[c].astype("string")
-        tables[name] = df
-    positions: dict[int, int] = {}
-    for name, rows in reader.rows.items():
-        if any(u["table"] == name for u in reader.unknown):
-            positions.update({id(r): i + 1 for i, r in enumerate(rows)})
-    unknown = [{**{k: v for k, v in u.items() if k != "_rec"}, "row": positions.get(id(u["_rec"]))} for u in reader.unknown]
+        tables[name] = string_frame(rows, cols, {c for c in cols if c.startswith("_") and c != "_source"})
+    unknown = with_rows(reader.rows, reader.unknown)
     return tables, unknown
 
 
@@ -207,13 +150,12 @@ def reference_date(path: Path) -> str | None:
     """Read the header ReferenceDate without parsing the whole file (for year detection)."""
     if path.stat().st_size == 0:
         raise LoadError(f"{path}: the file is empty.")
-    _refuse_doctype(path)
+    refuse_doctype(path, "CIN census")
     try:
-        for _, elem in etree.iterparse(str(path), events=("end",), tag=("{*}ReferenceDate", "{*}Child"), **_parser_kwargs()):
+        for _, elem in etree.iterparse(str(path), events=("end",), tag=("{*}ReferenceDate", "{*}Child"), **parser_kwargs()):
             if _local(elem.tag) == "ReferenceDate":
                 return (elem.text or "").strip() or None
             return None
     except etree.XMLSyntaxError as exc:
-        raise LoadError(f"{path}: line {exc.lineno}: the XML is not well formed ({exc.msg}). "
-                        "The file may be truncated; re-export it.") from None
+        raise not_well_formed(path, exc) from None
     return None

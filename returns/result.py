@@ -76,6 +76,7 @@ class RunResult:
     seconds: float = 0.0
     forced: bool = False  # return files were written despite error findings
     tool_version: str = ""
+    reference: dict[str, Any] = field(default_factory=dict)  # reference data used (Reference.describe)
 
     def counts(self) -> dict[str, int]:
         vc = self.findings["severity"].value_counts()

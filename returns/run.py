@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,8 @@ import pandas as pd
 from csc_returns.returns import __version__
 from csc_returns.returns.errors import UsageError
 from csc_returns.returns.load import Loaded, load
+from csc_returns.returns.postcodes import national
+from csc_returns.returns.reference import Reference, with_derived
 from csc_returns.returns.result import RunResult, make_findings
 from csc_returns.returns.spec import SpecError, resolve
 from csc_returns.validators.engine import Context, run_rules
@@ -28,28 +31,35 @@ def load_previous(paths: list[Path], return_: str, year: int) -> Loaded:
 
 
 def validate(inputs: list[Path], previous: list[Path] | None = None, year: int | None = None,
-             return_: str | None = None, gx: bool = True,
-             gx_docs: Path | None = None) -> tuple[RunResult, Loaded]:
+             return_: str | None = None, gx: bool = True, gx_docs: Path | None = None,
+             reference: Reference | None = None) -> tuple[RunResult, Loaded]:
     """`gx`: run the Great Expectations data-quality suites (DQ-* warnings); `gx_docs`: also
-    build GX Data Docs (with the catalogue-rule expectations) in that folder."""
+    build GX Data Docs (with the catalogue-rule expectations) in that folder; `reference`: the
+    LA, postcode directory and Ofsted lookup (default: the national postcode directory only)."""
     t0 = time.perf_counter()
     loaded = load(inputs, return_=return_, year=year)
-    return validate_tables(loaded, previous, gx=gx, gx_docs=gx_docs, t0=t0), loaded
+    return validate_tables(loaded, previous, gx=gx, gx_docs=gx_docs, t0=t0, reference=reference), loaded
 
 
 # --- extracts (issue 5): the run from canonical tables, shared by DfE files and case-system extracts
 def validate_tables(loaded: Loaded, previous: list[Path] | None = None, gx: bool = True,
-                    gx_docs: Path | None = None, t0: float | None = None) -> RunResult:
+                    gx_docs: Path | None = None, t0: float | None = None,
+                    reference: Reference | None = None) -> RunResult:
     """Validate canonical tables however they were loaded (a DfE return file, CSV/XLSX extracts,
     SSD tables): Pandera structure, the rule engine, the GX suites; one RunResult."""
     t0 = time.perf_counter() if t0 is None else t0
     # --- end extracts
     prev = load_previous(previous, loaded.return_, loaded.year) if previous else None
     structural = validate_structure(loaded.spec, loaded.tables, skip=loaded.absent)
-    ctx = Context(spec=loaded.spec, tables=loaded.tables, previous=prev.tables if prev else None,
+    if reference is None:  # the 903's placement fields always have the national directory
+        reference = Reference(postcodes=national())
+    if loaded.return_ != "ssda903":  # postcodes and Ofsted URNs are 903 matters
+        reference = replace(reference, postcodes=None, ofsted=None)
+    ctx = Context(spec=loaded.spec, tables=with_derived(loaded.return_, loaded.tables, reference),
+                  previous=with_derived(loaded.return_, prev.tables if prev else None, reference),
                   previous_spec=prev.spec if prev else None, absent=loaded.absent,
                   previous_absent=set(prev.absent) if prev else set(),
-                  load_findings=loaded.findings)
+                  load_findings=loaded.findings, reference=reference)
     engine = run_rules(ctx)
     pre = make_findings(loaded.findings + structural)
     findings = pd.concat([pre, engine.findings], ignore_index=True) if len(engine.findings) else pre
@@ -75,9 +85,10 @@ def validate_tables(loaded: Loaded, previous: list[Path] | None = None, gx: bool
         outcomes=outcomes,
         table_rows={k: len(v) for k, v in loaded.tables.items() if k not in loaded.absent},
         children=int(loaded.tables[child_table].shape[0]) if child_table in loaded.tables else 0,
-        la=loaded.la,
+        la=loaded.la or (reference.la.number if reference.la else None),
         previous_inputs=prev.inputs if prev else [],
         tool_version=__version__,
+        reference=reference.describe(),
     )
     result.seconds = time.perf_counter() - t0
     result.previous_loaded = prev  # not a field (never serialised): last year's tables, for the report's planning section

@@ -87,7 +87,7 @@ class FieldSpec(_Strict):
     pattern: str | None = None  # regular expression the whole value must match
     min: int | None = None
     max: int | None = None
-    xml: str | None = None  # CIN: element path relative to the table's record element
+    xml: str | None = None  # XML form: element path from the table's record element (903: `..` steps up)
     since: int | None = None
     until: int | None = None
     notes: str | None = None
@@ -96,7 +96,8 @@ class FieldSpec(_Strict):
 class TableSpec(_Strict):
     name: str
     description: str = ""
-    # CIN: the record element's path from <Message>; value tables use the element itself.
+    # XML form: the record element's path from the root (CIN <Message>: for tables without a
+    # parent; 903 <EXPSSDA903>); CIN value tables use the element itself.
     xml: str | None = None
     parent: str | None = None  # CIN: table whose record element encloses this one
     key: str | None = None  # CIN: surrogate key column this table introduces (e.g. _episode)
@@ -135,7 +136,7 @@ class RuleSpec(_Strict):
     until: int | None = None
     explain: str = ""  # plain English: what it checks and how to fix it
     notes: str | None = None  # our caveats, never in the DfE message
-    needs: list[Literal["previous", "reference_data"]] = Field(default_factory=list)
+    needs: list[Literal["previous", "postcodes", "la", "ofsted"]] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     reason: str | None = None  # for kind: not_implemented
 

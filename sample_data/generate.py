@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
+from csc_returns.returns.reference import Reference, reference_for
 from csc_returns.returns.spec import resolve
 from csc_returns.returns.writers import WriteError, write_903, write_cin, xsd_path
 from csc_returns.sample_data import _cin as C
@@ -50,6 +51,7 @@ from csc_returns.sample_data._lac import (
     AD, AR, FO, PP, RE, RH, RM, UA, Lac, build_episodes, draw_periods, group_last, missing, reviews,
     short_breaks, sw_chain, take,
 )
+from csc_returns.sample_data._reference import ofsted_list, postcode_list
 from csc_returns.sample_data._render import REC_TO_RC, cin_tables, coded, period, ssda903_tables
 
 CLA_SHARE = 0.20  # looked-after children (903 episodes in the year) per child in the CIN census
@@ -83,7 +85,8 @@ class GeneratedSet:
     stats: dict[str, Any] = field(default_factory=dict)
 
     def write(self, out: str | Path, manifest: bool = False) -> dict[str, list[Path]]:
-        """Write DIR/cin/, DIR/cin_previous/, DIR/ssda903/, DIR/ssda903_previous/ (and manifest.json).
+        """Write DIR/cin/, DIR/cin_previous/, DIR/ssda903/, DIR/ssda903_previous/, DIR/reference/
+        (the made-up postcodes' LAs and grid references, for `--postcodes`), and manifest.json.
 
         The CIN files go through write_cin, which checks them against the year's XSD; defects that
         need text no canonical table can hold (a date that is not a date, a missing ID) are applied
@@ -102,12 +105,35 @@ class GeneratedSet:
             if entry["level"] == "file":
                 DEFECTS[entry["defect"]].file_fn(out, entry)  # type: ignore[misc]
         written["ssda903"] = [p for p in written["ssda903"] if p.exists()]
+        written["reference"] = self._write_reference(out / "reference")
         if manifest:
             path = out / "manifest.json"
             doc = {"year": y, "la": self.la, "seed": self.seed, "stats": self.stats, "defects": self.manifest}
             path.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n", encoding="utf-8")
             written["manifest"] = [path]
         return written
+
+
+    def _write_reference(self, folder: Path) -> list[Path]:
+        """What a real LA would take from the ONS Postcode Directory and Ofsted's provider lists,
+        made up for this set: `--postcodes reference/postcodes.csv --ofsted reference/ofsted.csv`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        episodes = pd.concat([self.ssda903["Episodes"], self.ssda903_previous["Episodes"]], ignore_index=True)
+        tables = {"postcodes.csv": postcode_list([self.ssda903, self.ssda903_previous], la=self.la),
+                  "ofsted.csv": ofsted_list({"Episodes": episodes}, la=self.la)}
+        paths = []
+        for name, table in tables.items():
+            (folder / name).write_text(table.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+            paths.append(folder / name)
+        return paths
+
+
+def reference_of(out: str | Path, la: str = "999") -> Reference:
+    """The reference data a written set is validated with (what `make demo` passes): its LA, its
+    made-up postcodes (`reference/postcodes.csv`) and Ofsted list (`reference/ofsted.csv`)."""
+    out = Path(out)
+    ofsted = out / "reference" / "ofsted.csv"
+    return reference_for(la, out / "reference" / "postcodes.csv", [ofsted] if ofsted.exists() else None)
 
 
 def _write_cin_checked(tables: dict[str, pd.DataFrame], year: int, path: Path) -> Path:

@@ -142,7 +142,7 @@ def test_rules_listing_and_explain():
     no_traceback(p)
     assert p.returncode == 0
     lines = p.stdout.splitlines()
-    assert lines[0] == "return,code,severity,message,kind,level,tables,fields,years,status"
+    assert lines[0] == "return,code,severity,message,kind,level,tables,fields,years,status,needs"
     assert any(l.startswith("cin,8500,error,LA Child ID missing") for l in lines)
     e = run("rules", "explain", "8869")
     assert e.returncode == 0 and "Example of a failing record" in e.stdout and "21" in e.stdout

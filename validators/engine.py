@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csc_returns.returns.reference import Reference
 from csc_returns.returns.result import Outcome, make_findings
 from csc_returns.returns.spec import Rule, Spec
 
@@ -93,6 +94,8 @@ class Context:
     previous_absent: set[str] = field(default_factory=set)
     # load findings: which cells could not be read (the loader blanked them and said so)
     load_findings: list[dict[str, Any]] = field(default_factory=list)
+    # the reporting LA, the postcode directory, the Ofsted URN lookup (returns/reference.py)
+    reference: Reference = field(default_factory=Reference)
 
     @property
     def year(self) -> int:
@@ -198,6 +201,12 @@ def rule_function(return_: str, rule: Rule) -> Callable[[Context], Hits] | None:
     return lambda ctx: fn(ctx, **rule.params)
 
 
+NEEDS = {  # why a rule is skipped when its reference data is missing
+    "postcodes": "needs a postcode directory to derive the placement fields (PL_LA, PL_LOCATION, PL_DISTANCE)",
+    "la": "needs the reporting LA (give --la with the DfE three-digit LA number, e.g. --la 876)",
+    "ofsted": ("needs the Ofsted URN lookup (give --ofsted with Ofsted's social care providers and "
+               "children's homes lists, as downloaded from Ofsted or DfE COLLECT)"),
+}
 LAST = "_last"  # catalogue `tables:` suffix naming last year's table (e.g. UASC_last)
 
 
@@ -216,6 +225,10 @@ def skip_reason(ctx: Context, rule: Rule) -> str | None:
         return f"table {', '.join(missing)} not supplied"
     if "previous" in rule.needs and ctx.previous is None:
         return "needs last year's return (give it with --previous)"
+    for need, missing in (("postcodes", ctx.reference.postcodes is None), ("la", ctx.reference.la is None),
+                          ("ofsted", ctx.reference.ofsted is None)):
+        if need in rule.needs and missing:
+            return NEEDS[need]
     if ctx.previous is not None:  # `<Table>_last`: last year's table, read when last year's return is given
         last = [t[: -len(LAST)] for t in rule.tables if t.endswith(LAST)]
         missing = [t for t in last if t in ctx.previous_absent or t not in ctx.previous]

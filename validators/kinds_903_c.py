@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csc_returns.returns.load_903_xml import UASC_FLAG
 from csc_returns.validators.conditions import key_codes, operand
 from csc_returns.validators.engine import Context, Hits, kind, no_hits
 from csc_returns.validators.kinds import condition, mask, member
@@ -327,17 +328,32 @@ def duplicate_values(ctx: Context, table: str, field: str, where: Any = None, ig
 
 
 # ------------------------------------------------------------------------------------------ UASC
-def uasc_children(ctx: Context) -> pd.Series:
-    """The children who are UASC this year (a row in this year's UASC table) or were UASC last
-    year (a row in last year's UASC table, when last year's return is given)."""
-    parts = []
+def uasc_status(ctx: Context, previous: bool = False) -> pd.Series:
+    """The children whose UASC status is 1 in this year's return (or last year's), per the DfE
+    rule logic C9; the one place that status is derived.
+
+    An XML return says it in each child's HEADER: the flag the loader keeps on the Header row as
+    `_uasc` (exactly `1`, surrounding space aside). A CSV return has no flag: a child is UASC
+    when they have a row in that year's UASC table.
+    """
+    tables = ctx.previous if previous else ctx.tables
+    absent = ctx.previous_absent if previous else ctx.absent
     cf = ctx.child_field("UASC")
-    if supplied(ctx, "UASC"):
-        parts.append(ctx.tables["UASC"][cf])
-    if ctx.previous is not None and "UASC" in ctx.previous:
-        parts.append(ctx.previous["UASC"][cf])
-    if not parts:
+    if tables is None:
         return pd.Series([], dtype="string")
+    hdr = tables.get("Header")
+    if hdr is not None and UASC_FLAG in hdr.columns and "Header" not in absent:
+        is_one = (hdr[UASC_FLAG].astype("string").str.strip() == "1").fillna(False)
+        return hdr.loc[is_one.to_numpy(dtype=bool), cf].dropna().drop_duplicates()
+    if "UASC" in tables and "UASC" not in absent:
+        return tables["UASC"][cf].dropna().drop_duplicates()
+    return pd.Series([], dtype="string")
+
+
+def uasc_children(ctx: Context) -> pd.Series:
+    """The children who are UASC this year or were UASC last year (when last year's return is
+    given), by `uasc_status`."""
+    parts = [uasc_status(ctx), uasc_status(ctx, previous=True)]
     return pd.concat(parts, ignore_index=True).dropna().drop_duplicates()
 
 

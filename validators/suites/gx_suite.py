@@ -179,6 +179,8 @@ def _field(spec: Spec, table: str, name: str) -> None:
 
 
 def _rule_plans(spec: Spec, rule: Rule) -> list[Planned]:
+    if set(rule.needs) & {"postcodes", "la", "ofsted"}:  # GX sees the loaded tables, not derived fields
+        raise NotCompiled("the rule reads reference data (derived placement fields, the LA, Ofsted lists)")
     p = dict(rule.params)
     kind = rule.kind
     table = p.get("table")

@@ -7,6 +7,7 @@ import pandas as pd
 
 from csc_returns.validators.conditions import birthday, member
 from csc_returns.validators.engine import Context, Hits, implements
+from csc_returns.validators.kinds_903_c import uasc_status
 
 
 @implements("205B")
@@ -14,8 +15,10 @@ def uasc_both_years(ctx: Context) -> Hits:
     age = ctx.spec.rules["205B"].params["ceases_at_age"]
     hdr, uasc = ctx.tables["Header"], ctx.tables["UASC"]
     prev = ctx.previous["UASC"]
-    prev = prev.loc[prev["CHILD"].notna(), ["CHILD", "DOB", "DUC"]].rename(columns={"DOB": "prev_DOB", "DUC": "prev_DUC"})
-    m = uasc.loc[uasc["CHILD"].notna(), ["_row", "CHILD", "DUC"]].merge(prev, on="CHILD", how="inner")
+    # UASC in both years (C9): the status, then each year's UASC row for the dates
+    prev = prev.loc[member(prev["CHILD"], uasc_status(ctx, previous=True)), ["CHILD", "DOB", "DUC"]]
+    prev = prev.rename(columns={"DOB": "prev_DOB", "DUC": "prev_DUC"})
+    m = uasc.loc[member(uasc["CHILD"], uasc_status(ctx)), ["_row", "CHILD", "DUC"]].merge(prev, on="CHILD", how="inner")
     if m.empty:
         return ctx.flag("UASC", m)
     expected = birthday(m["prev_DOB"], age)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from csc_returns.validators.conditions import member
 from csc_returns.validators.engine import Context, Hits, implements
+from csc_returns.validators.kinds_903_c import uasc_status
 
 
 @implements("205D")
 def uasc_new_this_year(ctx: Context) -> Hits:
-    hdr, uasc = ctx.tables["Header"], ctx.tables["UASC"]
-    prev_hdr, prev_uasc = ctx.previous["Header"], ctx.previous["UASC"]
+    hdr, prev_hdr = ctx.tables["Header"], ctx.previous["Header"]
     child = hdr["CHILD"]
     in_both = member(child, prev_hdr["CHILD"])
-    # UASC status (C9): a row in that year's UASC table
-    return ctx.flag("Header", in_both & member(child, uasc["CHILD"]) & ~member(child, prev_uasc["CHILD"]))
+    now, before = uasc_status(ctx), uasc_status(ctx, previous=True)  # C9
+    return ctx.flag("Header", in_both & member(child, now) & ~member(child, before))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from csc_returns.validators.conditions import birthday, member
 from csc_returns.validators.engine import Context, Hits, implements
+from csc_returns.validators.kinds_903_c import uasc_status
 
 
 @implements("231")
 def young_uasc(ctx: Context) -> Hits:
     age = ctx.spec.rules["231"].params["min_age"]
-    hdr, uasc = ctx.tables["Header"], ctx.tables["UASC"]
-    is_uasc = member(hdr["CHILD"], uasc["CHILD"])  # UASC status (C9): a row in the UASC table
+    hdr = ctx.tables["Header"]
+    is_uasc = member(hdr["CHILD"], uasc_status(ctx))  # UASC status (C9)
     under = (birthday(hdr["DOB"], age) > ctx.period_end).fillna(False).astype(bool)
     return ctx.flag("Header", is_uasc & under)

@@ -11,6 +11,4 @@ from csc_returns.validators.kinds_903_c import uasc_children
 def uasc_distance(ctx: Context) -> Hits:
     ep = ctx.tables["Episodes"]
     uasc = member(ep[ctx.child_field("Episodes")], uasc_children(ctx))
-    # the DfE derives a distance whenever both postcodes are given (and found in its directory)
-    distance = ep["HOME_POST"].notna() & ep["PL_POST"].notna()
-    return ctx.flag("Episodes", ep.loc[(distance & uasc).to_numpy(dtype=bool), "_row"])
+    return ctx.flag("Episodes", uasc & ep["PL_DISTANCE"].notna())

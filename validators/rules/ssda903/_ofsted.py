@@ -1,0 +1,60 @@
+"""Shared by the rules that check an episode's URN against the Ofsted URN lookup (219, 221, 224,
+227, 228, 229, 241; returns/ofsted.py).
+
+A URN may have several entries in the lookup (a provider in both lists, premises in several LAs).
+The DfE intent is that an episode fails only when it matches none of them, so each rule says
+what "matches" means for one (episode, entry) pair and an episode passes when any pair matches.
+An entry that gives no value for what is compared (no codes, no date, no LA) cannot contradict
+the episode, so it matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from csc_returns.validators.conditions import condition, mask
+from csc_returns.validators.engine import Context, Hits
+
+Matches = Callable[[pd.DataFrame], pd.Series]  # (episode, entry) pairs -> the pair matches
+
+
+def checked_episodes(ctx: Context, code: str, fields: list[str]) -> pd.DataFrame:
+    """The episodes the rule checks (its `where:` condition: a URN other than the placeholder,
+    and the rule's placement types), with `urn`: the URN as the lookup keys it (upper case)."""
+    ep = ctx.tables["Episodes"]
+    sel = condition(ctx, ep, ctx.spec.rules[code].params["where"]).to_numpy(dtype=bool)
+    out = ep.loc[sel, ["_row", *fields]]
+    out["urn"] = ep.loc[sel, "URN"].astype("string").str.strip().str.upper()
+    return out
+
+
+def unmatched(ctx: Context, episodes: pd.DataFrame, entries: pd.DataFrame, matches: Matches,
+              unknown_urn_fails: bool) -> Hits:
+    """Episodes with no matching entry. An episode whose URN is not in the lookup at all fails
+    when `unknown_urn_fails` (the rule checks something the lookup must say), else passes."""
+    pairs = episodes.merge(entries, on="urn", how="inner")
+    ok_rows = pairs.loc[mask(matches(pairs)).to_numpy(dtype=bool), "_row"]
+    known = episodes["urn"].isin(entries["urn"].dropna().unique()).to_numpy(dtype=bool)
+    bad = ~np.isin(episodes["_row"].to_numpy(), ok_rows.to_numpy())
+    if not unknown_urn_fails:
+        bad &= known
+    return ctx.flag("Episodes", episodes.loc[bad, "_row"])
+
+
+def code_entries(ctx: Context, column: str) -> pd.DataFrame:
+    """(urn, code) pairs of the lookup: place_codes or provider_codes, one row per code."""
+    return ctx.reference.ofsted.codes(column)
+
+
+def date_entries(ctx: Context) -> pd.DataFrame:
+    """(urn, reg_end): each entry's closure or deregistration date (NaT while registered)."""
+    return ctx.reference.ofsted.entries[["urn", "reg_end"]]
+
+
+def la_entries(ctx: Context, episodes: pd.DataFrame) -> pd.DataFrame:
+    """(urn, la) for the episodes' URNs: the provider's LA as the lookup names it, else inferred
+    from the setting postcode with the run's postcode directory."""
+    return ctx.reference.ofsted.provider_las(ctx.reference.postcodes, episodes["urn"])
