@@ -45,8 +45,8 @@ if step == "load":
 else:
     from csc_returns.returns.reference import reference_for
     from csc_returns.returns.run import validate
-    # the generated set's LA (the generator's default, 999) and its made-up postcodes, as `make demo`
-    reference = reference_for("999", folder / "reference" / "postcodes.csv")
+    # the generated set's LA (the generator's default, 999), made-up postcodes and Ofsted list, as `make demo`
+    reference = reference_for("999", folder / "reference" / "postcodes.csv", [folder / "reference" / "ofsted.csv"])
     result, loaded = validate(inputs, previous=previous, gx=(step != "validate-nogx"), reference=reference)
     extra = {"findings": int(len(result.findings)),
              "errored": result.errored_rules(),
@@ -69,7 +69,7 @@ print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), "peak_mib": rou
 def ensure_data(n: int) -> Path:
     folder = DATA / f"children_{n}"
     if (not (folder / "ssda903").exists() or not list((folder / "cin").glob("*.xml"))
-            or not (folder / "reference" / "postcodes.csv").exists()):
+            or not (folder / "reference" / "ofsted.csv").exists()):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "csc_returns.sample_data.generate", "--children", str(n),
                         "--year", str(YEAR), "--seed", "7", "--out", str(folder)], check=True)

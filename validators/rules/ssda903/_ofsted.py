@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
 from csc_returns.validators.conditions import condition, mask
@@ -34,13 +33,19 @@ def checked_episodes(ctx: Context, code: str, fields: list[str]) -> pd.DataFrame
 def unmatched(ctx: Context, episodes: pd.DataFrame, entries: pd.DataFrame, matches: Matches,
               unknown_urn_fails: bool) -> Hits:
     """Episodes with no matching entry. An episode whose URN is not in the lookup at all fails
-    when `unknown_urn_fails` (the rule checks something the lookup must say), else passes."""
-    pairs = episodes.merge(entries, on="urn", how="inner")
-    ok_rows = pairs.loc[mask(matches(pairs)).to_numpy(dtype=bool), "_row"]
-    known = episodes["urn"].isin(entries["urn"].dropna().unique()).to_numpy(dtype=bool)
-    bad = ~np.isin(episodes["_row"].to_numpy(), ok_rows.to_numpy())
+    when `unknown_urn_fails` (the rule checks something the lookup must say), else passes.
+
+    Pairs are formed from the distinct values compared, not from every episode and every entry
+    row: thousands of episodes with one fostering agency's URN, against a list that repeats the
+    URN, would otherwise multiply into billions of pairs.
+    """
+    keys = [c for c in episodes.columns if c != "_row"]  # urn and the episode values compared
+    pairs = episodes[keys].drop_duplicates().merge(entries.drop_duplicates(), on="urn", how="inner")
+    ok = pairs.loc[mask(matches(pairs)).to_numpy(dtype=bool), keys].drop_duplicates().assign(_ok=True)
+    # NA keys merge with NA keys, so an episode's blank value finds its own pair's outcome
+    bad = episodes.merge(ok, on=keys, how="left")["_ok"].isna().to_numpy()
     if not unknown_urn_fails:
-        bad &= known
+        bad = bad & episodes["urn"].isin(entries["urn"].dropna().unique()).to_numpy(dtype=bool)
     return ctx.flag("Episodes", episodes.loc[bad, "_row"])
 
 
