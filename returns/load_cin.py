@@ -152,10 +152,12 @@ def reference_date(path: Path) -> str | None:
         raise LoadError(f"{path}: the file is empty.")
     refuse_doctype(path, "CIN census")
     try:
-        for _, elem in etree.iterparse(str(path), events=("end",), tag=("{*}ReferenceDate", "{*}Child"), **parser_kwargs()):
-            if _local(elem.tag) == "ReferenceDate":
-                return (elem.text or "").strip() or None
-            return None
+        # our own handle: returning mid-parse would otherwise leave lxml's open until GC (Windows locks it)
+        with path.open("rb") as fh:
+            for _, elem in etree.iterparse(fh, events=("end",), tag=("{*}ReferenceDate", "{*}Child"), **parser_kwargs()):
+                if _local(elem.tag) == "ReferenceDate":
+                    return (elem.text or "").strip() or None
+                return None
     except etree.XMLSyntaxError as exc:
         raise not_well_formed(path, exc) from None
     return None

@@ -79,8 +79,9 @@ def root_name(path: Path) -> str | None:
     if m is not None:
         return m.group(1).decode("utf-8", "replace").rpartition(":")[2]
     try:
-        for _, elem in etree.iterparse(str(path), events=("start",), **parser_kwargs()):
-            return local(elem.tag)
+        with path.open("rb") as fh:  # closed on the early return, not left to GC
+            for _, elem in etree.iterparse(fh, events=("start",), **parser_kwargs()):
+                return local(elem.tag)
     except etree.XMLSyntaxError:
         pass
     return None

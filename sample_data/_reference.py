@@ -115,7 +115,7 @@ def ofsted_list(ssda903_tables: dict[str, pd.DataFrame], la: str = HOME_LA) -> p
     ended = ep.groupby("URN")["DEC"].agg(lambda s: s.max() if s.notna().all() else pd.NaT).dropna()
     closed = ended[[_unit(u, "closed") < 0.25 for u in ended.index]]
     reg_end = closed + pd.to_timedelta([14 + int(_unit(u, "days") * 60) for u in closed.index], unit="D")
-    entries["reg_end"] = entries["URN"].map(reg_end.dt.strftime("%d/%m/%Y")).fillna("")
+    entries["reg_end"] = entries["URN"].map(reg_end.dt.strftime("%d/%m/%Y")).astype("string").fillna("")
     out = pd.DataFrame({
         "urn": entries["URN"], "local authority": entries["la"].map(lambda n: names.get(n, n)),
         "placement code": entries["place"], "placement provider code": entries["provider"],
