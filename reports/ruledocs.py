@@ -34,6 +34,20 @@ def rows(return_: str, year: int) -> list[dict[str, Any]]:
     return out
 
 
+def _example_reference(reference: dict[str, Any]) -> list[str]:
+    """The reference data an example was run with (a made-up postcode directory is why its
+    ZZ postcodes count as real), in a line each."""
+    lines = []
+    if "la" in reference:
+        lines.append(f"  with --la {reference['la']}")
+    if "postcodes" in reference:
+        known = [f"{pc} (LA {v.get('la') or '-'})" for pc, v in reference["postcodes"].items()]
+        lines.append("  with a postcode directory holding only: " + ", ".join(known))
+    for entry in reference.get("ofsted") or []:
+        lines.append("  with Ofsted list entry: " + ", ".join(f"{k}={v}" for k, v in entry.items()))
+    return lines
+
+
 def _sort_key(code: str) -> tuple[int, str]:
     digits = "".join(ch for ch in code if ch.isdigit())
     return (int(digits) if digits else 10**9, code)
@@ -118,5 +132,6 @@ def explain(code: str, year: int, return_: str | None = None) -> str:
                     # surrogate keys are noise here; the 903 XML UASC flag is what the rule reads
                     shown = {k: v for k, v in rec.items() if not k.startswith("_") or k == "_uasc"}
                     text.append(f"  {table}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+            text += _example_reference(fail.reference)
         parts.append("\n".join(text))
     return "\n\n".join(parts) + "\n"

@@ -149,6 +149,11 @@ def test_rules_listing_and_explain():
     bad = run("rules", "explain", "NOPE")
     no_traceback(bad)
     assert bad.returncode == 2
+    # an example run with made-up reference data says so: its ZZ postcodes are only in that directory
+    pc = run("rules", "explain", "392c", "--return", "ssda903")
+    assert pc.returncode == 0 and "--la 999" in pc.stdout and "postcode directory holding only: ZZ1 1AA" in pc.stdout
+    ssda = run("rules", "ssda903", "--year", "2026", "--format", "csv").stdout.splitlines()
+    assert any(l.startswith("ssda903,411,") and l.endswith(",postcodes;la") for l in ssda)
 
 
 def test_rules_markdown_reference_is_current():
