@@ -217,6 +217,7 @@ def test_cli_runs_the_urn_rules_with_ofsted_and_skips_them_without(tmp_path):
     assert data["outcomes"]["219"] == "failed"
     [f] = [f for f in data["findings"] if f["code"] == "219"]
     assert f["child"] == "S101" and f["table"] == "Episodes" and "URN=SC123456" in f["value"]
+    assert f["detail"] == "Ofsted URN lookup, SC123456: placement types K2"  # what the list says
     assert {data["outcomes"][c] for c in ("224", "227", "228", "229")} == {"passed"}
     assert "Ofsted URN lookup: 1 file, 2 providers" in json.dumps(data)
 

@@ -129,7 +129,8 @@ class Context:
 
     # -- results -------------------------------------------------------------------------------
     def flag(self, table: str, rows: pd.DataFrame | pd.Series) -> Hits:
-        """Hits for the rows of `table` selected by a boolean mask or given as a frame with _row."""
+        """Hits for the rows of `table` selected by a boolean mask or given as a frame with _row
+        (and, optionally, `detail`: what the finding should say beyond the DfE message)."""
         is_mask = isinstance(rows, pd.Series) and (rows.dtype == bool or str(rows.dtype) == "boolean")
         df = self.tables[table] if is_mask else None
         if df is not None:
@@ -138,8 +139,11 @@ class Context:
             selected = rows["_row"]
         else:
             selected = rows
-        return pd.DataFrame({"table": pd.Series(table, index=range(len(selected)), dtype="string"),
+        hits = pd.DataFrame({"table": pd.Series(table, index=range(len(selected)), dtype="string"),
                              "row": pd.array(np.asarray(selected, dtype="int64"), dtype="Int64")})
+        if isinstance(rows, pd.DataFrame) and "detail" in rows.columns:
+            hits["detail"] = rows["detail"].astype("string").to_numpy()
+        return hits
 
     def flag_return(self, failed: bool) -> Hits:
         """A return-level rule: one finding for the whole return, or none."""
@@ -305,7 +309,7 @@ def findings_from_hits(ctx: Context, rule: Rule, hits: Hits | list[Hits]) -> pd.
             "fields": "|".join(fields),
             "source": sub["_source"].to_numpy(),
             "value": value.to_numpy(),
-            "detail": "",
+            "detail": group["detail"].fillna("").to_numpy() if "detail" in group.columns else "",
         }))
     return pd.concat(parts, ignore_index=True)
 

@@ -31,9 +31,11 @@ def checked_episodes(ctx: Context, code: str, fields: list[str]) -> pd.DataFrame
 
 
 def unmatched(ctx: Context, episodes: pd.DataFrame, entries: pd.DataFrame, matches: Matches,
-              unknown_urn_fails: bool) -> Hits:
+              unknown_urn_fails: bool, listed: str) -> Hits:
     """Episodes with no matching entry. An episode whose URN is not in the lookup at all fails
     when `unknown_urn_fails` (the rule checks something the lookup must say), else passes.
+    Each finding's detail says what the lookup gives for the URN (`listed` names it), so the data
+    manager sees the disagreement without opening the list.
 
     Pairs are formed from the distinct values compared, not from every episode and every entry
     row: thousands of episodes with one fostering agency's URN, against a list that repeats the
@@ -46,7 +48,23 @@ def unmatched(ctx: Context, episodes: pd.DataFrame, entries: pd.DataFrame, match
     bad = episodes.merge(ok, on=keys, how="left")["_ok"].isna().to_numpy()
     if not unknown_urn_fails:
         bad = bad & episodes["urn"].isin(entries["urn"].dropna().unique()).to_numpy(dtype=bool)
-    return ctx.flag("Episodes", episodes.loc[bad, "_row"])
+    failed = episodes.loc[bad, ["_row", "urn"]]
+    return ctx.flag("Episodes", failed.assign(detail=_what_the_list_says(failed["urn"], entries, listed)))
+
+
+def _what_the_list_says(urns: pd.Series, entries: pd.DataFrame, listed: str) -> pd.Series:
+    """'Ofsted URN lookup, SC123456: placement types K1, K2' (or: not in the lookup), per URN."""
+    value = [c for c in entries.columns if c != "urn"][0]
+    ent = entries.loc[entries["urn"].isin(urns.unique())]
+    col = ent[value]
+    shown = col.dt.strftime("%d/%m/%Y") if pd.api.types.is_datetime64_any_dtype(col) else col.astype("string")
+    if value == "postcode":  # keyed without spaces; shown as written, the inward code apart
+        shown = shown.str[:-3] + " " + shown.str[-3:]
+    given = shown[ent[value].notna().to_numpy()].groupby(ent["urn"]).agg(lambda s: ", ".join(sorted(set(s))))
+    text = urns.map(given)
+    known = urns.isin(ent["urn"].dropna().unique())
+    return ("Ofsted URN lookup, " + urns + ": " + listed + " " + text.fillna("not given")).where(
+        known, urns + " is not in the Ofsted URN lookup")
 
 
 def code_entries(ctx: Context, column: str) -> pd.DataFrame:

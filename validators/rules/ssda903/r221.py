@@ -19,4 +19,4 @@ def postcode_matches_urn(ctx: Context) -> Hits:
     def matches(pairs: pd.DataFrame) -> pd.Series:
         return pairs["postcode"].isna() | (pairs["pl_post"] == pairs["postcode"])
 
-    return unmatched(ctx, episodes, entries, matches, unknown_urn_fails=True)
+    return unmatched(ctx, episodes, entries, matches, unknown_urn_fails=True, listed="setting postcode")

@@ -17,7 +17,7 @@ def starts_before_registration_ends(ctx: Context) -> Hits:
         # a blank or unreadable DECOM takes no part in date comparisons
         return pairs["reg_end"].isna() | pairs["DECOM"].isna() | (pairs["DECOM"] < pairs["reg_end"])
 
-    return unmatched(ctx, episodes, date_entries(ctx), matches, unknown_urn_fails=False)
+    return unmatched(ctx, episodes, date_entries(ctx), matches, unknown_urn_fails=False, listed="registration ended")
 
 
 @implements("228")
@@ -30,4 +30,4 @@ def ends_by_registration_end(ctx: Context) -> Hits:
         open_in_time = pairs["DEC"].isna() & (pairs["reg_end"] >= ctx.period_end)
         return pairs["reg_end"].isna() | ended_in_time | open_in_time
 
-    return unmatched(ctx, episodes, date_entries(ctx), matches, unknown_urn_fails=False)
+    return unmatched(ctx, episodes, date_entries(ctx), matches, unknown_urn_fails=False, listed="registration ended")

@@ -25,4 +25,4 @@ def provider_la_matches(ctx: Context) -> Hits:
         # other provider codes are not this rule's concern
         return pairs["la"].isna() | (own & here) | (other & ~here) | ~(own | other)
 
-    return unmatched(ctx, episodes, la_entries(ctx, episodes), matches, unknown_urn_fails=False)
+    return unmatched(ctx, episodes, la_entries(ctx, episodes), matches, unknown_urn_fails=False, listed="provider's LA")

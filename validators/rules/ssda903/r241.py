@@ -17,4 +17,4 @@ def placement_la_has_premises(ctx: Context) -> Hits:
         # a PL_LA that cannot be derived fails; an entry whose LA is unknown cannot contradict
         return pairs["PL_LA"].notna() & (pairs["la"].isna() | (pairs["PL_LA"] == pairs["la"]))
 
-    return unmatched(ctx, episodes, la_entries(ctx, episodes), matches, unknown_urn_fails=True)
+    return unmatched(ctx, episodes, la_entries(ctx, episodes), matches, unknown_urn_fails=True, listed="LAs with premises")
