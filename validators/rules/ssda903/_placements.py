@@ -11,13 +11,17 @@ from csc_returns.validators.engine import Context
 from csc_returns.validators.kinds_903_c import uasc_children
 
 
+def uasc_episodes(ctx: Context) -> pd.Series:
+    """Episodes of a child who is UASC this year or was UASC last year (no distance is derived)."""
+    ep = ctx.tables["Episodes"]
+    return member(ep[ctx.child_field("Episodes")], uasc_children(ctx))
+
+
 def not_respite_nor_uasc(ctx: Context, exempt_ls: list[str]) -> pd.Series:
     """Episodes the DfE derives a distance for: LS not on short breaks (a blank LS is not), and a
     child who is not UASC this year nor was last year."""
-    ep = ctx.tables["Episodes"]
-    respite = mask(ep["LS"].isin(exempt_ls))
-    uasc = member(ep[ctx.child_field("Episodes")], uasc_children(ctx))
-    return ~respite & ~uasc
+    respite = mask(ctx.tables["Episodes"]["LS"].isin(exempt_ls))
+    return ~respite & ~uasc_episodes(ctx)
 
 
 def carried_over(ctx: Context, fields: list[str]) -> pd.DataFrame:

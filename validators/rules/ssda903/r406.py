@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from csc_returns.validators.conditions import member
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.kinds_903_c import uasc_children
+from csc_returns.validators.rules.ssda903._placements import uasc_episodes
 
 
 @implements("406")
 def uasc_distance(ctx: Context) -> Hits:
-    ep = ctx.tables["Episodes"]
-    uasc = member(ep[ctx.child_field("Episodes")], uasc_children(ctx))
-    return ctx.flag("Episodes", uasc & ep["PL_DISTANCE"].notna())
+    return ctx.flag("Episodes", uasc_episodes(ctx) & ctx.tables["Episodes"]["PL_DISTANCE"].notna())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from csc_returns.validators.conditions import mask
 from csc_returns.validators.engine import Context, Hits, implements
-from csc_returns.validators.rules.ssda903._placements import not_respite_nor_uasc
+from csc_returns.validators.rules.ssda903._placements import uasc_episodes
 
 
 @implements("454")
@@ -13,4 +13,4 @@ def too_far(ctx: Context) -> Hits:
     d = ctx.tables["Episodes"]["PL_DISTANCE"]
     far = mask(d > p["max_miles"]) & ~mask(d == p["no_distance"])
     # a UASC child has no distance (406); excluding them keeps one finding per cause
-    return ctx.flag("Episodes", far & not_respite_nor_uasc(ctx, []))
+    return ctx.flag("Episodes", far & ~uasc_episodes(ctx))
